@@ -1,0 +1,3 @@
+from lipeval.cli import main
+
+raise SystemExit(main())

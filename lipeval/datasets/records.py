@@ -1,0 +1,243 @@
+"""The plain typed records every dataset reader returns.
+
+A reader turns an official on-disk format into one of these; a task kind turns them plus
+embeddings into metrics. Order is stable and ids are kept next to the data, so cached
+embeddings line up with records by position.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from lipeval.errors import DataError, DataMissing
+
+
+def _digest(parts: Sequence[str]) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def open_rgb(path: Path):
+    """Open an image file as RGB, or raise DataError naming the file."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return im.convert("RGB")
+    except FileNotFoundError:
+        raise DataError(f"image file not found: {path}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise DataError(f"cannot decode image file {path}: {e}") from None
+
+
+class ImageSet:
+    """An ordered set of images with stable string ids.
+
+    `load(i)` returns an RGB PIL image. `fingerprint()` identifies the content for the
+    embedding cache. Sets that cannot be read by index (webdataset shards) set
+    `random_access = False` and provide `iter_images()` instead.
+    """
+
+    random_access = True
+
+    def __init__(self, ids: Sequence[str]):
+        self.ids = list(ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def load(self, i: int):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def iter_images(self) -> Iterator:
+        for i in range(len(self)):
+            yield self.load(i)
+
+    def fingerprint(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def subset(self, n: int) -> "ImageSet":
+        """The first n images (for --limit)."""
+        raise NotImplementedError
+
+
+class FileImages(ImageSet):
+    """Images stored as files: `root / relpath` for each relpath (the id)."""
+
+    def __init__(self, root: Path | str, relpaths: Sequence[str]):
+        super().__init__(relpaths)
+        self.root = Path(root)
+
+    def path(self, i: int) -> Path:
+        return self.root / self.ids[i]
+
+    def load(self, i: int):
+        return open_rgb(self.path(i))
+
+    def check_exist(self, what: str) -> None:
+        """Raise DataError listing the first missing files (`what` names the annotation file)."""
+        missing = [r for r in self.ids if not (self.root / r).is_file()]
+        if missing:
+            show = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            raise DataError(
+                f"{len(missing)} of {len(self.ids)} images listed in {what} are missing under {self.root}: {show}"
+            )
+
+    def fingerprint(self) -> str:
+        """Relative paths and file sizes, in order: cheap, and changes when a file is replaced."""
+        parts = [str(self.root.resolve())]
+        for r in self.ids:
+            try:
+                parts.append(f"{r}:{os.stat(self.root / r).st_size}")
+            except OSError:
+                parts.append(f"{r}:missing")
+        return _digest(parts)
+
+    def subset(self, n: int) -> "FileImages":
+        return FileImages(self.root, self.ids[:n])
+
+
+class IndexedImages(ImageSet):
+    """Images served by a map-style dataset (e.g. a torchvision dataset built with transform=None).
+
+    `get(i)` returns a PIL image; `key` identifies the dataset (name, root, split) for the cache.
+    """
+
+    def __init__(self, get: Callable[[int], object], n: int, key: str):
+        super().__init__([str(i) for i in range(n)])
+        self._get = get
+        self.key = key
+
+    def load(self, i: int):
+        im = self._get(i)
+        return im.convert("RGB") if hasattr(im, "convert") else im
+
+    def fingerprint(self) -> str:
+        return _digest([self.key, str(len(self))])
+
+    def subset(self, n: int) -> "IndexedImages":
+        return IndexedImages(self._get, min(n, len(self)), f"{self.key}[:{n}]")
+
+
+class StreamImages(ImageSet):
+    """Images that can only be read in order (webdataset shards)."""
+
+    random_access = False
+
+    def __init__(self, ids: Sequence[str], stream: Callable[[], Iterator], key: str):
+        super().__init__(ids)
+        self._stream = stream
+        self.key = key
+
+    def iter_images(self) -> Iterator:
+        n = 0
+        for im in self._stream():
+            if n >= len(self.ids):
+                break
+            yield im.convert("RGB") if hasattr(im, "convert") else im
+            n += 1
+        if n < len(self.ids):
+            raise DataError(f"{self.key}: expected {len(self.ids)} images, the shards yielded {n}")
+
+    def load(self, i: int):
+        raise TypeError("StreamImages cannot be read by index; use iter_images()")
+
+    def fingerprint(self) -> str:
+        return _digest([self.key, *self.ids])
+
+    def subset(self, n: int) -> "StreamImages":
+        return StreamImages(self.ids[:n], self._stream, f"{self.key}[:{n}]")
+
+
+@dataclass
+class RetrievalData:
+    """Image-text retrieval: every text belongs to exactly one image.
+
+    `text_image[t]` is the index (into `images`) of the image that text t describes.
+    """
+
+    images: ImageSet
+    texts: list[str]
+    text_image: list[int]
+    source: str = ""  # the annotation file read, for messages and the result record
+
+    def __post_init__(self) -> None:
+        if len(self.texts) != len(self.text_image):
+            raise DataError(f"{self.source}: {len(self.texts)} captions but {len(self.text_image)} image links")
+        n = len(self.images)
+        bad = [i for i in self.text_image if not 0 <= i < n]
+        if bad:
+            raise DataError(f"{self.source}: caption points at image index {bad[0]}, but there are {n} images")
+
+    def limit(self, n: int) -> "RetrievalData":
+        """The first n images and their captions."""
+        keep = [t for t, i in enumerate(self.text_image) if i < n]
+        return RetrievalData(
+            self.images.subset(n), [self.texts[t] for t in keep], [self.text_image[t] for t in keep], self.source
+        )
+
+
+@dataclass
+class ClassificationData:
+    """Labelled images plus the class names and prompt templates for zero-shot use.
+
+    `labels` is (N,) int for single-label sets or (N, C) {0,1} for multi-label sets.
+    `templates` is a list of strings with `{c}`, or a dict class name -> prompts (CuPL style).
+    """
+
+    images: ImageSet
+    labels: np.ndarray
+    classnames: list[str]
+    templates: list[str] | dict[str, list[str]]
+    source: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def multilabel(self) -> bool:
+        return self.labels.ndim == 2
+
+    def __post_init__(self) -> None:
+        self.labels = np.asarray(self.labels)
+        if len(self.labels) != len(self.images):
+            raise DataError(f"{self.source}: {len(self.images)} images but {len(self.labels)} labels")
+        if not self.classnames:
+            raise DataError(f"{self.source}: no class names")
+        if isinstance(self.templates, dict):
+            missing = [c for c in self.classnames if c not in self.templates]
+            if missing:
+                raise DataError(f"{self.source}: per-class prompts missing for classes {missing[:5]}")
+        elif not self.templates:
+            raise DataError(f"{self.source}: no prompt templates")
+        if len(self.labels) and not self.multilabel:
+            lo, hi = int(self.labels.min()), int(self.labels.max())
+            if lo < 0 or hi >= len(self.classnames):
+                raise DataError(
+                    f"{self.source}: label {hi if hi >= len(self.classnames) else lo} outside "
+                    f"0..{len(self.classnames) - 1} ({len(self.classnames)} class names)"
+                )
+
+    def limit(self, n: int) -> "ClassificationData":
+        return ClassificationData(
+            self.images.subset(n), self.labels[:n], self.classnames, self.templates, self.source, self.extra
+        )
+
+
+def require_file(path: Path, layout: str) -> Path:
+    """Return path if it is a file, else raise DataMissing naming it and the expected layout."""
+    if not path.is_file():
+        raise DataMissing(f"expected file {path} ({layout})")
+    return path
+
+
+def require_dir(path: Path, layout: str) -> Path:
+    if not path.is_dir():
+        raise DataMissing(f"expected folder {path} ({layout})")
+    return path

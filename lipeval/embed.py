@@ -1,0 +1,140 @@
+"""Embed image sets and text lists with a model adapter, through the embedding cache.
+
+The one place where images are decoded and batched: a DataLoader over the image set (map
+style with workers when the set allows random access, in order otherwise). A bad image
+raises DataError naming the file in the main process, not a worker traceback.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections import defaultdict
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, IterableDataset
+from tqdm import tqdm
+
+from lipeval.cache import EmbeddingCache, cache_key
+from lipeval.datasets.records import ImageSet
+from lipeval.errors import DataError
+
+
+def _progress(total: int, desc: str):
+    return tqdm(total=total, desc=desc, unit="img" if "image" in desc else "txt", leave=False,
+                disable=not sys.stderr.isatty(), dynamic_ncols=True)
+
+
+class _MapImages(Dataset):
+    def __init__(self, images: ImageSet, transform):
+        self.images, self.transform = images, transform
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        try:
+            return self.transform(self.images.load(i))
+        except DataError as e:
+            return str(e)
+
+
+class _StreamImages(IterableDataset):
+    def __init__(self, images: ImageSet, transform):
+        self.images, self.transform = images, transform
+
+    def __iter__(self):
+        for im in self.images.iter_images():
+            yield self.transform(im)
+
+
+def _stack(items: list) -> torch.Tensor:
+    for it in items:
+        if isinstance(it, str):
+            raise DataError(it)
+    return torch.stack(items)
+
+
+def texts_digest(texts: list[str]) -> str:
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()[:32]
+
+
+class Embedder:
+    """Cached image and text embeddings for one model adapter."""
+
+    def __init__(self, adapter, cache: EmbeddingCache, batch_size: int = 256, workers: int = 0):
+        self.adapter = adapter
+        self.cache = cache
+        self.batch_size = batch_size
+        self.workers = workers
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def _key(self, kind: str, data_fingerprint: str, preprocessing: str) -> str:
+        a = self.adapter
+        return cache_key(kind=kind, model=a.fingerprint, data=data_fingerprint, preprocessing=preprocessing,
+                         precision=a.precision, context_length=a.context_length, truncation=a.truncation)
+
+    def images(self, images: ImageSet) -> torch.Tensor:
+        """(N, D) normalised embeddings of every image, in order."""
+        key = self._key("image", images.fingerprint(), self.adapter.transform_id())
+        cached = self.cache.get(key)
+        if cached is not None and len(cached) == len(images):
+            return torch.from_numpy(cached)
+        t0 = time.perf_counter()
+        tf = self.adapter.preprocess
+        if images.random_access:
+            ds, workers = _MapImages(images, tf), self.workers
+        else:
+            ds, workers = _StreamImages(images, tf), 0
+        loader = DataLoader(ds, batch_size=self.batch_size, num_workers=workers, collate_fn=list,
+                            persistent_workers=False)
+        out = []
+        with _progress(len(images), "embedding images") as bar:
+            for batch in loader:
+                out.append(self.adapter.encode_images(_stack(batch)))
+                bar.update(len(batch))
+        emb = torch.cat(out) if out else torch.empty(0, 0)
+        if len(emb) != len(images):
+            raise DataError(f"expected {len(images)} images, embedded {len(emb)}")
+        self.cache.put(key, emb.numpy())
+        self.seconds["embed_images"] += time.perf_counter() - t0
+        return emb
+
+    def texts(self, texts: list[str], preprocessing: str = "none") -> torch.Tensor:
+        """(N, D) normalised embeddings of the given strings, in order.
+
+        `preprocessing` names whatever the caller did to the strings (it is part of the key
+        and of the record; the strings themselves are hashed too).
+        """
+        key = self._key("text", texts_digest(texts), preprocessing)
+        cached = self.cache.get(key)
+        if cached is not None and len(cached) == len(texts):
+            return torch.from_numpy(cached)
+        t0 = time.perf_counter()
+        out = []
+        with _progress(len(texts), "embedding texts") as bar:
+            for s in range(0, len(texts), self.batch_size):
+                chunk = texts[s:s + self.batch_size]
+                out.append(self.adapter.encode_texts(chunk))
+                bar.update(len(chunk))
+        emb = torch.cat(out) if out else torch.empty(0, 0)
+        self.cache.put(key, emb.numpy())
+        self.seconds["embed_texts"] += time.perf_counter() - t0
+        return emb
+
+    def text_stats(self, texts: list[str]) -> dict:
+        """How much text the model's context length throws away."""
+        counts = np.asarray(self.adapter.token_counts(texts)) if texts else np.zeros(0)
+        ctx = self.adapter.context_length
+        return {
+            "n_texts": int(len(counts)),
+            "n_truncated": int((counts > ctx).sum()),
+            "mean_tokens": float(counts.mean()) if len(counts) else 0.0,
+            "max_tokens": int(counts.max()) if len(counts) else 0,
+            "context_length": ctx,
+        }

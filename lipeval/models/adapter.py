@@ -1,0 +1,190 @@
+"""The model adapter: one small interface over every open_clip-loadable model.
+
+It owns tokenisation, the context length and the truncation rule (and records them), the
+image transform, precision and device, and a fingerprint of the weights that keys the
+embedding cache. Loading goes through open_clip's factory and checkpoint loader.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import pickle
+from collections import Counter
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from lipeval.errors import ConfigError
+from lipeval.models.spec import ModelSpec, parse_spec
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+_registered = False
+
+
+def register_configs() -> None:
+    """Make the tiny architectures that ship with lipeval known to open_clip (once)."""
+    global _registered
+    if not _registered:
+        import open_clip
+
+        open_clip.add_model_config(CONFIG_DIR)
+        _registered = True
+
+
+def _weights_fingerprint(model: torch.nn.Module, config: dict) -> str:
+    h = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        t = tensor.detach().to("cpu").contiguous()
+        h.update(str(t.dtype).encode() + str(tuple(t.shape)).encode())
+        h.update(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()[:16]
+
+
+def _truncation_rule(tokenizer) -> str:
+    if getattr(tokenizer, "reduction_fn", None) is not None:
+        return f"open_clip_reduction:{tokenizer.reduction_fn}"
+    if hasattr(tokenizer, "eot_token_id") and hasattr(tokenizer, "encode"):
+        return "keep_first_eot_last"  # tokens[:ctx]; tokens[-1] = end-of-text
+    return f"tokenizer_default:{type(tokenizer).__name__}"
+
+
+class ClipAdapter:
+    """Encode images and texts with an open_clip model; outputs are L2-normalised fp32 on CPU."""
+
+    def __init__(self, model, tokenizer, preprocess, spec: ModelSpec, config: dict, device: str,
+                 precision: str, seed: int):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.preprocess = preprocess
+        self.spec = spec
+        self.config = config
+        self.device = device
+        self.precision = precision
+        self.seed = seed
+        self.context_length = int(getattr(tokenizer, "context_length", None) or getattr(model, "context_length", 77))
+        self.truncation = _truncation_rule(tokenizer)
+        self.fingerprint = _weights_fingerprint(model, config)
+        self.calls: Counter = Counter()  # encoder calls, so tests can prove the cache works
+
+    # -- what the result record says about the model
+    def describe(self) -> dict:
+        return {
+            "spec": self.spec.spec,
+            "fingerprint": self.fingerprint,
+            "context_length": self.context_length,
+            "truncation": self.truncation,
+            "architecture": self.spec.model_name,
+            "pretrained": self.spec.pretrained,
+        }
+
+    def transform_id(self) -> str:
+        return repr(self.preprocess)
+
+    def _autocast(self):
+        if self.precision == "fp32":
+            return nullcontext()
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[self.precision]
+        return torch.autocast(device_type=torch.device(self.device).type, dtype=dtype)
+
+    @torch.no_grad()
+    def encode_images(self, images: torch.Tensor) -> torch.Tensor:
+        self.calls["image_batches"] += 1
+        with self._autocast():
+            feats = self.model.encode_image(images.to(self.device))
+        return F.normalize(feats.float(), dim=-1).cpu()
+
+    @torch.no_grad()
+    def encode_texts(self, texts: list[str]) -> torch.Tensor:
+        self.calls["text_batches"] += 1
+        tokens = self.tokenizer(texts).to(self.device)
+        with self._autocast():
+            feats = self.model.encode_text(tokens)
+        return F.normalize(feats.float(), dim=-1).cpu()
+
+    def token_counts(self, texts: list[str]) -> list[int]:
+        """Token count of each text before truncation, special tokens included."""
+        tok = self.tokenizer
+        if hasattr(tok, "encode") and hasattr(tok, "eot_token_id"):
+            return [len(tok.encode(t)) + 2 for t in texts]
+        inner = getattr(tok, "tokenizer", None)
+        if inner is not None:
+            return [len(ids) for ids in inner(texts)["input_ids"]]
+        return [self.context_length for _ in texts]
+
+
+def _did_you_mean(name: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(name, options, n=3)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def _load_checkpoint(model, spec: ModelSpec, path: Path, trust: bool) -> None:
+    import open_clip
+
+    if not path.is_file():
+        raise ConfigError(f"--model {spec.spec}: checkpoint file not found: {path}")
+    try:
+        open_clip.load_checkpoint(model, str(path), strict=True, weights_only=not trust)
+    except pickle.UnpicklingError as e:
+        raise ConfigError(
+            f"checkpoint {path} needs full unpickling, which can run arbitrary code; it was refused. "
+            f"Pass --trust-checkpoint if you trust its source. ({str(e).splitlines()[0]})"
+        ) from None
+    except RuntimeError as e:
+        msg = str(e)
+        if "state_dict" in msg or "size mismatch" in msg or "Missing key" in msg or "Unexpected key" in msg:
+            lines = [ln.strip() for ln in msg.splitlines() if ln.strip()][:4]
+            raise ConfigError(
+                f"checkpoint {path} does not fit architecture {spec.model_name}: {' '.join(lines)[:600]}"
+            ) from None
+        raise ConfigError(f"cannot read checkpoint {path}: {msg[:300]}") from None
+    except Exception as e:  # corrupt or truncated file
+        raise ConfigError(f"cannot read checkpoint {path}: {type(e).__name__}: {str(e)[:300]}") from None
+
+
+def load_model(spec_str: str, device: str = "cpu", precision: str = "fp32", seed: int = 0,
+               trust_checkpoint: bool = False) -> ClipAdapter:
+    """Build the adapter for a model SPEC (see lipeval.models.spec)."""
+    import open_clip
+
+    register_configs()
+    spec = parse_spec(spec_str)
+    if precision not in ("fp32", "bf16", "fp16"):
+        raise ConfigError(f"--precision {precision!r}: expected fp32, bf16 or fp16")
+    torch.manual_seed(seed)  # random-init models are reproducible and share a fingerprint across runs
+    ckpt = Path(spec.pretrained) if spec.pretrained and Path(spec.pretrained).suffix in (
+        ".safetensors", ".pt", ".pth", ".bin") else None
+    tag = None if ckpt is not None else spec.pretrained
+    try:
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            spec.model_name, pretrained=tag, device="cpu", weights_only=not trust_checkpoint,
+            load_weights=ckpt is None,
+        )
+    except pickle.UnpicklingError as e:
+        raise ConfigError(
+            f"--model {spec.spec}: weights need full unpickling and were refused; pass --trust-checkpoint "
+            f"if you trust their source ({str(e).splitlines()[0]})"
+        ) from None
+    except (RuntimeError, ValueError, FileNotFoundError) as e:
+        msg = str(e)
+        if "not found in built-ins" in msg:
+            arch = spec.model_name.replace("/", "-")
+            raise ConfigError(
+                f"--model {spec.spec}: unknown architecture {arch!r}{_did_you_mean(arch, open_clip.list_models())}"
+            ) from None
+        if "not a known tag" in msg:
+            tags = open_clip.list_pretrained_tags_by_model(spec.model_name)
+            raise ConfigError(
+                f"--model {spec.spec}: {tag!r} is neither a pretrained tag of {spec.model_name} "
+                f"(known: {', '.join(tags) or 'none'}) nor an existing checkpoint file"
+            ) from None
+        raise ConfigError(f"--model {spec.spec}: {msg[:500]}") from None
+    if ckpt is not None:
+        _load_checkpoint(model, spec, ckpt, trust_checkpoint)
+    config = open_clip.get_model_config(spec.model_name) or {}
+    tokenizer = open_clip.get_tokenizer(spec.model_name)
+    model = model.to(device)
+    return ClipAdapter(model, tokenizer, preprocess, spec, config, device, precision, seed)

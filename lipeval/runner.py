@@ -1,0 +1,243 @@
+"""The runner: load the model once, run each task, write each result the moment it is done.
+
+A finished task is skipped on a re-run (unless `redo`); a failing task is recorded with its
+reason and the others still run; missing data makes a task `skipped`, never a download.
+"""
+from __future__ import annotations
+
+import platform
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lipeval import __version__
+from lipeval.errors import ConfigError, DataError, DataMissing, LipevalError
+from lipeval.kinds import KIND_FOR_RECORDS, KINDS
+from lipeval.registry import TaskConfig
+from lipeval.results import SCHEMA_VERSION, read_record, write_record
+
+SYNTHETIC_MARKER = "lipeval_synthetic.json"
+
+
+@dataclass
+class RunOptions:
+    model: str
+    data_root: Path
+    out: Path
+    cache_dir: Path | None = None
+    device: str = "auto"
+    precision: str = "fp32"
+    batch_size: int = 256
+    workers: int = 0
+    limit: int | None = None
+    redo: bool = False
+    seed: int = 0
+    trust_checkpoint: bool = False
+    protocol: dict = field(default_factory=dict)  # --protocol key=value overrides
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: no CUDA device is available (use --device cpu or auto)")
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise ConfigError(f"--device {device!r}: expected auto, cpu or cuda")
+    return device
+
+
+def find_synthetic_marker(folder: Path, data_root: Path) -> Path | None:
+    """The synthetic-suite marker in `folder` or a parent up to the data root, if any."""
+    folder, data_root = folder.resolve(), data_root.resolve()
+    for d in (folder, *folder.parents):
+        if (d / SYNTHETIC_MARKER).is_file():
+            return d / SYNTHETIC_MARKER
+        if d == data_root:
+            break
+    return None
+
+
+def _dataset_fingerprint(data) -> str:
+    """Images + texts and their links (retrieval), or images + labels + class names (classification)."""
+    import hashlib
+
+    h = hashlib.sha256(data.images.fingerprint().encode())
+    if hasattr(data, "texts"):
+        from lipeval.embed import texts_digest
+
+        h.update(texts_digest(data.texts).encode() + str(list(data.text_image)).encode())
+    else:
+        h.update(data.labels.tobytes() + "\0".join(data.classnames).encode())
+    return h.hexdigest()[:16]
+
+
+def protocol_for(task: TaskConfig, kind: str, overrides: dict) -> dict:
+    """Kind defaults, then the task's own settings, then --protocol overrides (unknown keys are errors)."""
+    defaults = KINDS[kind]["protocol"]
+    proto = {**defaults, **task.protocol}
+    for k, v in overrides.items():
+        if k not in defaults:
+            raise ConfigError(f"--protocol {k}={v}: unknown option for kind {kind} (known: {', '.join(defaults)})")
+        proto[k] = v
+    return proto
+
+
+class Runner:
+    def __init__(self, opts: RunOptions, log=print):
+        self.opts = opts
+        self.log = log
+        self._adapter = None
+        self._embedder = None
+
+    # The model is loaded lazily, once: a re-run with every task finished loads nothing.
+    def embedder(self):
+        if self._embedder is None:
+            from lipeval.cache import EmbeddingCache
+            from lipeval.embed import Embedder
+            from lipeval.models.adapter import load_model
+
+            o = self.opts
+            t0 = time.perf_counter()
+            self._adapter = load_model(o.model, device=resolve_device(o.device), precision=o.precision,
+                                       seed=o.seed, trust_checkpoint=o.trust_checkpoint)
+            self.model_load_seconds = time.perf_counter() - t0
+            self._embedder = Embedder(self._adapter, EmbeddingCache(o.cache_dir), o.batch_size, o.workers)
+        return self._embedder
+
+    def result_path(self, task: TaskConfig) -> Path:
+        return self.opts.out / f"{task.file_stem}.json"
+
+    def is_done(self, task: TaskConfig) -> bool:
+        rec = read_record(self.result_path(task))
+        return (
+            rec is not None and rec.get("status") == "ok" and rec.get("config_hash") == task.config_hash()
+            and rec.get("limit") == self.opts.limit and (rec.get("model") or {}).get("spec") == self.opts.model
+            and rec.get("protocol_overrides", {}) == self.opts.protocol
+        )
+
+    def check_out_dir(self, tasks: list[TaskConfig]) -> None:
+        """Refuse to overwrite another model's results in the same --out folder."""
+        if self.opts.redo:
+            return
+        for t in tasks:
+            rec = read_record(self.result_path(t))
+            spec = (rec or {}).get("model", {}).get("spec")
+            if rec and rec.get("status") == "ok" and spec and spec != self.opts.model:
+                raise ConfigError(
+                    f"--out {self.opts.out} holds results of model {spec!r} ({self.result_path(t).name}); "
+                    f"use another --out for {self.opts.model!r}, or --redo to overwrite"
+                )
+
+    def run(self, tasks: list[TaskConfig]) -> list[dict]:
+        self.check_out_dir(tasks)
+        self.opts.out.mkdir(parents=True, exist_ok=True)
+        records = []
+        for i, task in enumerate(tasks, 1):
+            path = self.result_path(task)
+            if not self.opts.redo and self.is_done(task):
+                rec = read_record(path)
+                rec["_cached"] = True
+                self.log(f"[{i}/{len(tasks)}] {task.name}: done already ({path.name}); --redo to recompute")
+                records.append(rec)
+                continue
+            self.log(f"[{i}/{len(tasks)}] {task.name} ...")
+            rec = self.run_task(task)
+            write_record(path, rec)
+            records.append(rec)
+            self.log(f"[{i}/{len(tasks)}] {task.name}: {_status_line(rec)}")
+        return records
+
+    def run_task(self, task: TaskConfig) -> dict:
+        o = self.opts
+        t_start = time.perf_counter()
+        timing: dict[str, float] = {}
+        root = o.data_root / task.folder
+        rec: dict = {
+            "schema_version": SCHEMA_VERSION, "task": task.name, "task_version": task.version, "kind": task.kind,
+            "status": "ok", "error": None, "metrics": {}, "main_metric": task.main_metric, "chance": {},
+            "model": {"spec": o.model}, "dataset": {"name": task.name, "root": str(root)},
+            "protocol": {}, "protocol_overrides": dict(o.protocol), "info": {}, "env": {}, "timing": timing,
+            "limit": o.limit, "config_hash": task.config_hash(),
+        }
+        try:
+            from lipeval.datasets import get_reader
+
+            marker = find_synthetic_marker(root, o.data_root) if root.exists() else None
+            if marker is not None and not task.synthetic and not task.name.startswith(("wds/", "folder/")):
+                raise DataError(
+                    f"{root} holds lipeval's synthetic suite ({marker}); results on synthetic data are never "
+                    f"labelled as the real benchmark {task.name!r}: run the synthetic/ tasks instead"
+                )
+            t0 = time.perf_counter()
+            data = get_reader(task.reader)(root, **task.args)
+            kind = task.kind if task.kind != "auto" else KIND_FOR_RECORDS[type(data).__name__]
+            rec["kind"] = kind
+            if task.main_metric == "" or task.kind == "auto":
+                rec["main_metric"] = ("mAP" if getattr(data, "multilabel", False) else "acc1") \
+                    if kind == "zeroshot_classification" else "mean_R@1"
+            if o.limit:
+                data = data.limit(o.limit)
+            timing["load_data"] = time.perf_counter() - t0
+            protocol = protocol_for(task, kind, o.protocol)
+            rec["protocol"] = {**protocol, **{f"reader.{k}": v for k, v in task.args.items()}}
+            embedder = self.embedder()
+            before = dict(embedder.seconds)
+            t0 = time.perf_counter()
+            from lipeval.kinds import run_kind
+
+            metrics, info = run_kind(kind, data, embedder, protocol)
+            total_kind = time.perf_counter() - t0
+            for stage in ("embed_images", "embed_texts"):
+                timing[stage] = embedder.seconds.get(stage, 0.0) - before.get(stage, 0.0)
+            timing["score"] = max(0.0, total_kind - timing["embed_images"] - timing["embed_texts"])
+            rec["metrics"] = metrics
+            rec["chance"] = info.pop("chance", {})
+            rec["info"] = info
+            rec["dataset"].update({
+                "fingerprint": _dataset_fingerprint(data), "n_images": info.get("n_images"),
+                "n_texts": info.get("n_texts"), "synthetic": marker is not None,
+                "source": getattr(data, "source", ""),
+            })
+        except DataMissing as e:
+            rec.update(status="skipped", error=str(e))
+        except (LipevalError, FileNotFoundError, ValueError, KeyError, OSError) as e:
+            rec.update(status="failed", error=f"{type(e).__name__}: {e}" if not isinstance(e, LipevalError) else str(e))
+        except KeyboardInterrupt:
+            raise
+        except Exception as e:  # keep going: record the failure with its traceback tail
+            tb = traceback.format_exc().strip().splitlines()[-3:]
+            rec.update(status="failed", error=f"{type(e).__name__}: {e} | {' / '.join(tb)}")
+        if self._adapter is not None:
+            rec["model"] = self._adapter.describe()
+        rec["env"] = self.env()
+        timing["total"] = time.perf_counter() - t_start
+        return rec
+
+    def env(self) -> dict:
+        import open_clip
+        import torch
+
+        a = self._adapter
+        return {
+            "lipeval": __version__, "torch": torch.__version__, "open_clip": open_clip.__version__,
+            "python": platform.python_version(), "device": a.device if a else None,
+            "precision": self.opts.precision, "seed": self.opts.seed,
+        }
+
+
+def _status_line(rec: dict) -> str:
+    if rec["status"] != "ok":
+        return f"{rec['status']}: {rec['error']}"
+    m = rec["main_metric"]
+    v = rec["metrics"].get(m)
+    c = rec.get("chance", {}).get(m)
+    chance = f" (chance {100 * c:.2f})" if isinstance(c, float) else ""
+    return f"{m} = {100 * v:.2f}{chance}"
+
+
+def run(opts: RunOptions, tasks: list[TaskConfig], log=print) -> list[dict]:
+    return Runner(opts, log).run(tasks)
+

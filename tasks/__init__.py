@@ -1,0 +1,1 @@
+"""Task configs (YAML), shipped inside the package as `lipeval.tasks`."""
