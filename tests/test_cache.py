@@ -1,0 +1,48 @@
+import os
+
+import numpy as np
+import pytest
+
+from lipeval.cache import EmbeddingCache, atomic_write_bytes, cache_key
+
+
+def test_round_trip_and_key_sensitivity(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    k = cache_key(model="m", data="d", precision="fp32")
+    assert cache.get(k) is None and cache.misses == 1
+    cache.put(k, a)
+    np.testing.assert_array_equal(cache.get(k), a)
+    assert cache.hits == 1
+    assert cache_key(model="m", data="d", precision="bf16") != k
+    assert cache_key(precision="fp32", data="d", model="m") == k  # order of parts does not matter
+
+
+def test_failed_write_leaves_no_file_and_no_temp(tmp_path, monkeypatch):
+    target = tmp_path / "x" / "entry.npy"
+
+    def boom(fd):
+        raise KeyboardInterrupt  # as if the user pressed Ctrl-C mid-write
+
+    monkeypatch.setattr(os, "fsync", boom)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_bytes(target, b"data")
+    assert not target.exists()
+    assert list(target.parent.iterdir()) == []
+
+
+def test_unreadable_entry_is_a_miss_and_gets_rewritten(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    k = cache_key(x=1)
+    cache.put(k, np.ones((2, 2), np.float32))
+    path = next(tmp_path.rglob("*.npy"))
+    path.write_bytes(b"\x93NUMPY garbage")
+    assert cache.get(k) is None
+    cache.put(k, np.zeros((2, 2), np.float32))
+    np.testing.assert_array_equal(cache.get(k), np.zeros((2, 2)))
+
+
+def test_disabled_cache_stores_nothing(tmp_path):
+    cache = EmbeddingCache(None)
+    cache.put("k", np.ones(3, np.float32))
+    assert cache.get("k") is None
