@@ -60,20 +60,6 @@ def find_synthetic_marker(folder: Path, data_root: Path) -> Path | None:
     return None
 
 
-def _dataset_fingerprint(data) -> str:
-    """Images + texts and their links (retrieval), or images + labels + class names (classification)."""
-    import hashlib
-
-    h = hashlib.sha256(data.images.fingerprint().encode())
-    if hasattr(data, "texts"):
-        from lipeval.embed import texts_digest
-
-        h.update(texts_digest(data.texts).encode() + str(list(data.text_image)).encode())
-    else:
-        h.update(data.labels.tobytes() + "\0".join(data.classnames).encode())
-    return h.hexdigest()[:16]
-
-
 def protocol_for(task: TaskConfig, kind: str, overrides: dict) -> dict:
     """Kind defaults, then the task's own settings, then --protocol overrides (unknown keys are errors)."""
     defaults = KINDS[kind]["protocol"]
@@ -197,7 +183,7 @@ class Runner:
             rec["chance"] = info.pop("chance", {})
             rec["info"] = info
             rec["dataset"].update({
-                "fingerprint": _dataset_fingerprint(data), "n_images": info.get("n_images"),
+                "fingerprint": data.fingerprint(), "n_images": info.get("n_images"),
                 "n_texts": info.get("n_texts"), "synthetic": marker is not None,
                 "source": getattr(data, "source", ""),
             })

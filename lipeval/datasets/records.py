@@ -177,6 +177,10 @@ class RetrievalData:
         if bad:
             raise DataError(f"{self.source}: caption points at image index {bad[0]}, but there are {n} images")
 
+    def fingerprint(self) -> str:
+        """Images, captions and their links: what the metrics depend on."""
+        return _digest([self.images.fingerprint(), *self.texts, ",".join(map(str, self.text_image))])
+
     def limit(self, n: int) -> "RetrievalData":
         """The first n images and their captions."""
         keep = [t for t, i in enumerate(self.text_image) if i < n]
@@ -223,6 +227,11 @@ class ClassificationData:
                     f"{self.source}: label {hi if hi >= len(self.classnames) else lo} outside "
                     f"0..{len(self.classnames) - 1} ({len(self.classnames)} class names)"
                 )
+
+    def fingerprint(self) -> str:
+        """Images, labels and class names."""
+        return _digest([self.images.fingerprint(), hashlib.sha256(self.labels.tobytes()).hexdigest(),
+                        str(self.labels.shape), *self.classnames])
 
     def limit(self, n: int) -> "ClassificationData":
         return ClassificationData(

@@ -60,6 +60,11 @@ CLASS_SETS: dict[str, tuple] = {
                     "a photo of an object on a {c} background.", "a picture with a {c} background."]),
 }
 
+# Further official formats written from the same scenes. Each is called as
+# `write(suite_dir, scenes_by_split, image_size, seed)` after the COCO and class-folder
+# sets exist (so it may reuse their image files) and writes its own sub-folder.
+FORMAT_WRITERS: list = []
+
 # split name -> (seed stream, COCO split word, COCO image folder, COCO annotation file)
 _SPLITS = {
     "train": (1, "train", "coco/train2014", "coco/coco_train_karpathy.json"),
@@ -125,11 +130,14 @@ def generate(out: Path | str, seed: int = 0, scale: str = "default", image_size:
     counts = SCALES[scale]
     for set_name, (_, classes, classnames, templates) in CLASS_SETS.items():
         writers.write_class_set(tmp / "folder" / set_name, classes, classnames, templates)
+    scenes: dict[str, list[Scene]] = {}
     for split in ("train", "test"):
         stream = _SPLITS[split][0]
-        scenes = sample_scenes(np.random.default_rng([seed, stream]), counts[split])
+        scenes[split] = sample_scenes(np.random.default_rng([seed, stream]), counts[split])
         n_folder = counts["folder_train"] if split == "train" else counts["test"]
-        _write_split(tmp, split, scenes, image_size, n_folder)
+        _write_split(tmp, split, scenes[split], image_size, n_folder)
+    for write in FORMAT_WRITERS:
+        write(tmp, scenes, image_size, seed)
     writers.write_json(tmp / MARKER, {
         "generator": "lipeval.synthetic",
         "format_version": FORMAT_VERSION,
