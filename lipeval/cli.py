@@ -1,4 +1,4 @@
-"""The `lipeval` command line: synth, tasks, run, demo.
+"""The `lipeval` command line: synth, tasks, run, train, demo, export, plot, compare.
 
 Heavy imports (torch, open_clip) happen inside the commands that need them, so
 `lipeval tasks` answers quickly.
@@ -36,6 +36,12 @@ def _protocol_pairs(items: list[str]) -> dict:
             raise ConfigError(f"--protocol {it!r}: expected KEY=VALUE")
         out[key.strip()] = value
     return out
+
+
+def _long_text_mode(args) -> dict:
+    """`--long-text-mode M` is the protocol override long_text_mode=M (absent when not given)."""
+    mode = getattr(args, "long_text_mode", None)
+    return {"long_text_mode": mode} if mode else {}
 
 
 def _env_path(value: str | None, env: str, flag: str, required: bool = True) -> Path | None:
@@ -118,7 +124,7 @@ def _run_options(args):
         out=Path(args.out), cache_dir=_env_path(args.cache_dir, "LIPEVAL_CACHE", "--cache-dir", required=False),
         device=args.device, precision=args.precision, batch_size=args.batch_size, workers=args.workers,
         limit=args.limit, redo=args.redo, seed=args.seed, trust_checkpoint=args.trust_checkpoint,
-        protocol=_protocol_pairs(args.protocol),
+        protocol=_protocol_pairs(args.protocol) | _long_text_mode(args),
     )
 
 
@@ -144,6 +150,13 @@ def cmd_demo(args) -> int:
     opts = RunOptions(model=args.model, data_root=data, out=out / "results", cache_dir=out / "cache",
                       batch_size=args.batch_size)
     return _run_tasks(opts, ["synthetic"])
+
+
+def cmd_train(args) -> int:
+    """The companion trainer (lipeval.train): CLIP, LiT, LoTLIP."""
+    from lipeval.train.cli import run
+
+    return run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,7 +194,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--trust-checkpoint", action="store_true", help="allow full unpickling of .pt/.bin files")
     r.add_argument("--protocol", action="append", metavar="KEY=VALUE",
                    help="override a protocol option, e.g. tie_policy=optimistic (recorded in every result)")
+    r.add_argument("--long-text-mode", choices=["reference", "subcaption_mean"],
+                   help="retrieval text encoding: reference (default; one embedding per caption, truncated at the "
+                        "model's context length) or subcaption_mean (NON-REFERENCE: mean of per-sentence "
+                        "embeddings); same as --protocol long_text_mode=...")
     r.set_defaults(func=cmd_run)
+
+    tr = sub.add_parser("train", help="train CLIP / LiT / LoTLIP with the companion trainer")
+    from lipeval.train.cli import add_arguments
+
+    add_arguments(tr).set_defaults(func=cmd_train)
 
     d = sub.add_parser("demo", help="generate the synthetic suite and evaluate a model on it")
     d.add_argument("--out", default="lipeval-demo")
@@ -189,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--model", default=DEFAULT_MODEL)
     d.add_argument("--batch-size", type=_positive_int, default=256)
     d.set_defaults(func=cmd_demo)
+
+    from lipeval.report.cli import add_commands  # export, plot, compare (no torch)
+
+    add_commands(sub)
     return p
 
 

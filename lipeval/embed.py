@@ -79,12 +79,25 @@ class Embedder:
         return cache_key(kind=kind, model=a.fingerprint, data=data_fingerprint, preprocessing=preprocessing,
                          precision=a.precision, context_length=a.context_length, truncation=a.truncation)
 
-    def images(self, images: ImageSet) -> torch.Tensor:
-        """(N, D) normalised embeddings of every image, in order."""
-        key = self._key("image", images.fingerprint(), self.adapter.transform_id())
+    def _image_key(self, images: ImageSet, features: str) -> str:
+        # "embed" keeps the plain "image" kind, so caches written before feature kinds existed stay valid
+        kind = "image" if features == "embed" else f"image:{features}"
+        return self._key(kind, images.fingerprint(), self.adapter.transform_id())
+
+    def images(self, images: ImageSet, features: str = "embed") -> torch.Tensor:
+        """(N, D) features of every image, in order: "embed" = normalised embeddings (the default), or
+        "pre_proj" = the image feature before the final projection (linear probe).
+
+        On a cache miss every feature kind the adapter gives in the same forward pass is computed and
+        cached, so zero-shot and linear probe on the same images embed them once.
+        """
+        key = self._image_key(images, features)
         cached = self.cache.get(key)
         if cached is not None and len(cached) == len(images):
             return torch.from_numpy(cached)
+        kinds_of = getattr(self.adapter, "image_feature_kinds", None)
+        kinds = tuple(kinds_of(one_pass=True)) if kinds_of is not None else ("embed",)
+        kinds = (features,) + tuple(k for k in kinds if k != features)
         t0 = time.perf_counter()
         tf = self.adapter.preprocess
         if images.random_access:
@@ -93,17 +106,22 @@ class Embedder:
             ds, workers = _StreamImages(images, tf), 0
         loader = DataLoader(ds, batch_size=self.batch_size, num_workers=workers, collate_fn=list,
                             persistent_workers=False)
-        out = []
+        out: dict[str, list[torch.Tensor]] = {k: [] for k in kinds}
         with _progress(len(images), "embedding images") as bar:
             for batch in loader:
-                out.append(self.adapter.encode_images(_stack(batch)))
+                if kinds == ("embed",):
+                    out["embed"].append(self.adapter.encode_images(_stack(batch)))
+                else:
+                    for k, v in self.adapter.encode_image_features(_stack(batch), kinds).items():
+                        out[k].append(v)
                 bar.update(len(batch))
-        emb = torch.cat(out) if out else torch.empty(0, 0)
-        if len(emb) != len(images):
-            raise DataError(f"expected {len(images)} images, embedded {len(emb)}")
-        self.cache.put(key, emb.numpy())
+        result = {k: torch.cat(v) if v else torch.empty(0, 0) for k, v in out.items()}
+        if len(result[features]) != len(images):
+            raise DataError(f"expected {len(images)} images, embedded {len(result[features])}")
+        for k, emb in result.items():
+            self.cache.put(key if k == features else self._image_key(images, k), emb.numpy())
         self.seconds["embed_images"] += time.perf_counter() - t0
-        return emb
+        return result[features]
 
     def texts(self, texts: list[str], preprocessing: str = "none") -> torch.Tensor:
         """(N, D) normalised embeddings of the given strings, in order.
@@ -128,9 +146,13 @@ class Embedder:
         return emb
 
     def text_stats(self, texts: list[str]) -> dict:
-        """How much text the model's context length throws away."""
-        counts = np.asarray(self.adapter.token_counts(texts)) if texts else np.zeros(0)
+        """How much text the model's context length throws away (None where the tokenizer cannot say)."""
         ctx = self.adapter.context_length
+        raw = self.adapter.token_counts(texts) if texts else []
+        if raw is None:
+            return {"n_texts": len(texts), "n_truncated": None, "mean_tokens": None, "max_tokens": None,
+                    "context_length": ctx}
+        counts = np.asarray(raw)
         return {
             "n_texts": int(len(counts)),
             "n_truncated": int((counts > ctx).sum()),

@@ -61,13 +61,19 @@ def find_synthetic_marker(folder: Path, data_root: Path) -> Path | None:
 
 
 def protocol_for(task: TaskConfig, kind: str, overrides: dict) -> dict:
-    """Kind defaults, then the task's own settings, then --protocol overrides (unknown keys are errors)."""
+    """Kind defaults, then the task's own settings, then --protocol overrides.
+
+    An override applies to the kinds that know it (so one run can mix kinds); a key that
+    no kind knows is an error.
+    """
     defaults = KINDS[kind]["protocol"]
     proto = {**defaults, **task.protocol}
     for k, v in overrides.items():
-        if k not in defaults:
-            raise ConfigError(f"--protocol {k}={v}: unknown option for kind {kind} (known: {', '.join(defaults)})")
-        proto[k] = v
+        if k in defaults:
+            proto[k] = v
+        elif not any(k in spec["protocol"] for spec in KINDS.values()):
+            known = sorted({o for spec in KINDS.values() for o in spec["protocol"]})
+            raise ConfigError(f"--protocol {k}={v}: no task kind has this option (known: {', '.join(known)})")
     return proto
 
 
@@ -181,6 +187,13 @@ class Runner:
             timing["score"] = max(0.0, total_kind - timing["embed_images"] - timing["embed_texts"])
             rec["metrics"] = metrics
             rec["chance"] = info.pop("chance", {})
+            artifacts = info.pop("artifacts", {})  # name -> text: files a kind writes next to the result, for reuse
+            if artifacts:
+                from lipeval.cache import atomic_write_text
+
+                for name, text in artifacts.items():
+                    atomic_write_text(o.out / f"{task.file_stem}.{name}", text)
+                info["artifacts"] = [f"{task.file_stem}.{name}" for name in artifacts]
             rec["info"] = info
             rec["dataset"].update({
                 "fingerprint": data.fingerprint(), "n_images": info.get("n_images"),

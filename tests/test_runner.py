@@ -126,4 +126,4 @@ def test_protocol_override_is_validated_and_recorded(synth_root, tmp_path):
                    ["synthetic/retrieval"])
     assert recs[0]["protocol"]["tie_policy"] == "optimistic"
     _, recs = _run(_opts(synth_root, tmp_path / "out2", None, protocol={"bogus": "1"}), ["synthetic/retrieval"])
-    assert recs[0]["status"] == "failed" and "unknown option" in recs[0]["error"]
+    assert recs[0]["status"] == "failed" and "no task kind has this option" in recs[0]["error"]

@@ -15,6 +15,17 @@ READERS: dict[str, str] = {
     "image_folder": "lipeval.datasets.folder:read_image_folder",
     "wds": "lipeval.datasets.wds:read_wds",
     "clip_benchmark": "lipeval.datasets.clip_benchmark_sets:read_clip_benchmark",
+    "probe": "lipeval.datasets.probe:read_probe",
+    "dci": "lipeval.datasets.dci:read_dci",
+    "iiw": "lipeval.datasets.iiw:read_iiw",
+    "sharegpt4v": "lipeval.datasets.sharegpt4v:read_sharegpt4v",
+    "urban1k": "lipeval.datasets.urban1k:read_urban1k",
+    "aro_vg_relation": "lipeval.datasets.aro:read_vg_relation",
+    "aro_vg_attribution": "lipeval.datasets.aro:read_vg_attribution",
+    "aro_coco_order": "lipeval.datasets.aro_order:read_coco_order",
+    "aro_flickr30k_order": "lipeval.datasets.aro_order:read_flickr30k_order",
+    "sugarcrepe": "lipeval.datasets.sugarcrepe:read_sugarcrepe",
+    "gpr1200": "lipeval.datasets.gpr1200:read_gpr1200",
 }
 
 

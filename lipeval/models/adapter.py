@@ -45,6 +45,8 @@ def _weights_fingerprint(model: torch.nn.Module, config: dict) -> str:
 
 
 def _truncation_rule(tokenizer) -> str:
+    if getattr(tokenizer, "truncation_rule", None):  # e.g. corner-token models: keep_first_corners_eot_last
+        return tokenizer.truncation_rule
     if getattr(tokenizer, "reduction_fn", None) is not None:
         return f"open_clip_reduction:{tokenizer.reduction_fn}"
     if hasattr(tokenizer, "eot_token_id") and hasattr(tokenizer, "encode"):
@@ -91,11 +93,58 @@ class ClipAdapter:
         return torch.autocast(device_type=torch.device(self.device).type, dtype=dtype)
 
     @torch.no_grad()
-    def encode_images(self, images: torch.Tensor) -> torch.Tensor:
+    def encode_images(self, images: torch.Tensor, features: str = "embed") -> torch.Tensor:
+        """(N, D) image features: "embed" (the L2-normalised joint embedding) or "pre_proj"."""
+        return self.encode_image_features(images, (features,))[features]
+
+    def image_feature_kinds(self, one_pass: bool = False) -> tuple[str, ...]:
+        """The image features this model gives: always "embed"; "pre_proj" for open_clip ViT and
+        ModifiedResNet image towers. With `one_pass`, only those one forward pass gives together."""
+        if not _pre_proj_tower(self.model) or (one_pass and not _standard_encode_image(self.model)):
+            return ("embed",)
+        return ("embed", "pre_proj")
+
+    @torch.no_grad()
+    def encode_image_features(self, images: torch.Tensor, features=("embed",)) -> dict[str, torch.Tensor]:
+        """Several image feature kinds of one batch, from one forward pass where the model allows it.
+
+        "pre_proj" is the image feature before the final projection (protocol book §D.1): for a ViT the
+        pooled, ln_post'ed token that `proj` would multiply; for a ModifiedResNet the attention-pool output.
+        It is fp32 and not normalised. "embed" is the normalised output of `encode_image`.
+        """
+        unknown = [f for f in features if f not in ("embed", "pre_proj")]
+        if unknown:
+            raise ConfigError(f"image features {unknown[0]!r}: expected embed or pre_proj")
         self.calls["image_batches"] += 1
+        x = images.to(self.device)
+        out: dict[str, torch.Tensor] = {}
         with self._autocast():
-            feats = self.model.encode_image(images.to(self.device))
-        return F.normalize(feats.float(), dim=-1).cpu()
+            if "pre_proj" in features:
+                tower = _pre_proj_tower(self.model)
+                if tower is None:
+                    raise ConfigError(
+                        f"pre_proj image features are defined for open_clip VisionTransformer and ModifiedResNet "
+                        f"image towers; {self.spec.spec} has {type(getattr(self.model, 'visual', None)).__name__} "
+                        f"(use --protocol features=embed)")
+                visual = self.model.visual
+                if tower == "vit":
+                    proj = visual.proj
+                    visual.proj = None  # the tower's own forward, stopped before the projection
+                    try:
+                        pooled = visual(x)
+                    finally:
+                        visual.proj = proj
+                    pooled = pooled[0] if isinstance(pooled, tuple) else pooled
+                    embed = pooled @ proj if _standard_encode_image(self.model) else None
+                else:
+                    pooled = visual(x)
+                    embed = pooled if _standard_encode_image(self.model) else None
+                out["pre_proj"] = pooled.float().cpu()
+                if "embed" in features and embed is not None:
+                    out["embed"] = F.normalize(embed.float(), dim=-1).cpu()
+            if "embed" in features and "embed" not in out:
+                out["embed"] = F.normalize(self.model.encode_image(x).float(), dim=-1).cpu()
+        return out
 
     @torch.no_grad()
     def encode_texts(self, texts: list[str]) -> torch.Tensor:
@@ -105,15 +154,47 @@ class ClipAdapter:
             feats = self.model.encode_text(tokens)
         return F.normalize(feats.float(), dim=-1).cpu()
 
-    def token_counts(self, texts: list[str]) -> list[int]:
+    def token_counts(self, texts: list[str]) -> list[int] | None:
         """Token count of each text before truncation, special tokens included."""
         tok = self.tokenizer
+        if hasattr(tok, "count_tokens"):  # tokenizers that add tokens of their own (corner tokens)
+            return tok.count_tokens(texts)
         if hasattr(tok, "encode") and hasattr(tok, "eot_token_id"):
             return [len(tok.encode(t)) + 2 for t in texts]
         inner = getattr(tok, "tokenizer", None)
         if inner is not None:
             return [len(ids) for ids in inner(texts)["input_ids"]]
-        return [self.context_length for _ in texts]
+        return None  # unknown tokenizer: the counts are unknown, not "nothing truncated"
+
+
+def _pre_proj_tower(model) -> str | None:
+    """"vit" or "resnet" when the image tower is one whose pre-projection feature lipeval knows, else None."""
+    from open_clip.modified_resnet import ModifiedResNet
+    from open_clip.transformer import VisionTransformer
+
+    visual = getattr(model, "visual", None)
+    if isinstance(visual, VisionTransformer) and isinstance(getattr(visual, "proj", None), torch.Tensor):
+        return "vit"
+    if isinstance(visual, ModifiedResNet):
+        return "resnet"
+    return None
+
+
+def _standard_encode_image(model) -> bool:
+    """True when `encode_image` is open_clip's plain `self.visual(image)`, so the embedding can be derived
+    from the same forward pass that gives the pre-projection feature."""
+    fn = getattr(type(model), "encode_image", None)
+    return getattr(fn, "__module__", "") == "open_clip.model" and getattr(fn, "__qualname__", "") in (
+        "CLIP.encode_image", "CustomTextCLIP.encode_image")
+
+
+def _corner_marker(spec: ModelSpec) -> dict | None:
+    """The corner-token marker of a local-dir model's open_clip_config.json, or None."""
+    if not spec.model_name.startswith("local-dir:"):
+        return None
+    from lipeval.models.corner_text import read_marker
+
+    return read_marker(Path(spec.model_name[len("local-dir:"):]))
 
 
 def _did_you_mean(name: str, options: list[str]) -> str:
@@ -186,5 +267,11 @@ def load_model(spec_str: str, device: str = "cpu", precision: str = "fp32", seed
         _load_checkpoint(model, spec, ckpt, trust_checkpoint)
     config = open_clip.get_model_config(spec.model_name) or {}
     tokenizer = open_clip.get_tokenizer(spec.model_name)
+    corner = _corner_marker(spec)
+    if corner is not None:  # a corner-token (LoTLIP) model written by lipeval's trainer
+        from lipeval.models import corner_text
+
+        model, tokenizer = corner_text.apply_marker(model, tokenizer, corner)
+        config = {**config, corner_text.MARKER_KEY: corner}  # the variant is part of the fingerprint
     model = model.to(device)
     return ClipAdapter(model, tokenizer, preprocess, spec, config, device, precision, seed)

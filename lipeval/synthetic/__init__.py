@@ -33,6 +33,8 @@ import numpy as np
 from lipeval.errors import ConfigError
 from lipeval.synthetic import writers
 from lipeval.synthetic.captions import scene_captions
+from lipeval.synthetic.compositional import write_compositional
+from lipeval.synthetic.long_formats import write_long_formats
 from lipeval.synthetic.render import render
 from lipeval.synthetic.world import (BACKGROUNDS, CELLS, COLOURS, RELATIONS, SHAPES, SIZES, Scene,
                                      sample_scenes)
@@ -64,6 +66,8 @@ CLASS_SETS: dict[str, tuple] = {
 # `write(suite_dir, scenes_by_split, image_size, seed)` after the COCO and class-folder
 # sets exist (so it may reuse their image files) and writes its own sub-folder.
 FORMAT_WRITERS: list = []
+FORMAT_WRITERS.append(write_long_formats)  # long/{dci,iiw,sharegpt4v,urban1k}/
+FORMAT_WRITERS.append(write_compositional)  # aro/, sugarcrepe/, gpr1200/, coco/{val2017/,aro_order_perturbations.json}
 
 # split name -> (seed stream, COCO split word, COCO image folder, COCO annotation file)
 _SPLITS = {

@@ -1,0 +1,210 @@
+"""Linear probe (protocol book §D.1): logistic regression on frozen image features, λ chosen on validation.
+
+Steps: features of every split from the embedding cache (`features`: "pre_proj", the paper's choice, or
+"embed", the normalised embedding clip-benchmark probes); the validation split is the set's own, else a
+seeded, per-class `val_fraction` of train; optionally `fewshot_k` training images per class (seeded); the
+λ search of `probe_fit` on validation (`select_on`, by default acc1, or 11-point mAP for multi-label sets);
+a refit at the chosen λ on train + val (on the few-shot images alone in few-shot mode, as clip-benchmark);
+test metrics.
+
+Metrics: single-label sets: acc1, acc5 and mean_top1_top5 (NaN below 5 classes), mean_per_class_recall, and
+roc_auc for two classes (score = the logit of the second class). Multi-label sets: mAP (non-interpolated,
+as zero-shot) and mAP_11pt (VOC 2007's 11-point interpolated AP).
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+
+from lipeval.datasets.probe import ProbeData, RowsImages
+from lipeval.errors import ConfigError, DataError
+from lipeval.kinds import probe_fit
+from lipeval.metrics.classification import classification_chance, classification_metrics, multilabel_metrics
+from lipeval.metrics.probe import mean_top1_top5, roc_auc, voc11_map
+
+SINGLE_LABEL_METRICS = ("acc1", "acc5", "mean_per_class_recall", "mean_top1_top5", "roc_auc")
+MULTILABEL_METRICS = ("mAP", "mAP_11pt")
+
+
+def probe_metrics(scores: torch.Tensor, labels, multilabel: bool, tie_policy: str) -> dict[str, float]:
+    """Every linear-probe metric defined for these labels, from (N, C) class scores."""
+    scores = scores.float().cpu()
+    labels = torch.as_tensor(labels)
+    if multilabel:
+        return {**multilabel_metrics(scores, labels, tie_policy), "mAP_11pt": voc11_map(scores, labels, tie_policy)}
+    out = classification_metrics(scores, labels, tie_policy)
+    out["mean_top1_top5"] = mean_top1_top5(out["acc1"], out["acc5"])
+    if scores.shape[1] == 2:
+        out["roc_auc"] = roc_auc(scores[:, 1] - scores[:, 0], labels)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# options
+# ---------------------------------------------------------------------------------------------------------
+
+def _typed(protocol: dict, key: str, cast, check, expected: str):
+    value = protocol[key]
+    try:
+        value = cast(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"--protocol {key}={protocol[key]!r}: expected {expected}") from None
+    if not check(value):
+        raise ConfigError(f"--protocol {key}={protocol[key]!r}: expected {expected}")
+    return value
+
+
+def _lambda(value):
+    return "search" if value in ("search", None) else float(value)
+
+
+def parse_options(protocol: dict, multilabel: bool) -> dict:
+    """The linear-probe options with their types checked (CLI overrides arrive as strings)."""
+    o = {
+        "features": _typed(protocol, "features", str, lambda v: v in ("pre_proj", "embed"), "pre_proj or embed"),
+        "tie_policy": protocol["tie_policy"],
+        "select_on": _typed(protocol, "select_on", str, lambda v: True, "a metric name"),
+        "val_fraction": _typed(protocol, "val_fraction", float, lambda v: 0 < v < 1, "a fraction in (0, 1)"),
+        "fewshot_k": _typed(protocol, "fewshot_k", int, lambda v: v >= 0, "an integer >= 0 (0: all images)"),
+        "seed": _typed(protocol, "seed", int, lambda v: v >= 0, "an integer >= 0"),
+        "lambda": _typed(protocol, "lambda", _lambda, lambda v: v == "search" or (v > 0 and math.isfinite(v)),
+                         "search or a positive number"),
+        "max_iter": _typed(protocol, "max_iter", int, lambda v: v >= 1, "an integer >= 1"),
+        "tol": _typed(protocol, "tol", float, lambda v: v > 0, "a positive number"),
+    }
+    allowed = MULTILABEL_METRICS if multilabel else SINGLE_LABEL_METRICS
+    if o["select_on"] == "auto":
+        o["select_on"] = "mAP_11pt" if multilabel else "acc1"
+    elif o["select_on"] not in allowed:
+        raise ConfigError(f"--protocol select_on={o['select_on']!r}: for {'multi' if multilabel else 'single'}-label "
+                          f"data expected auto or one of {', '.join(allowed)}")
+    if multilabel and o["fewshot_k"]:
+        raise ConfigError("--protocol fewshot_k: few-shot sampling is defined for single-label sets only")
+    return o
+
+
+# ---------------------------------------------------------------------------------------------------------
+# splits
+# ---------------------------------------------------------------------------------------------------------
+
+def carve_validation(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, val rows), sorted: per class (single-label) or overall (multi-label), a seeded
+    floor(fraction * count) of the rows go to validation."""
+    rng = np.random.default_rng([seed, 1])
+    if labels.ndim == 2:
+        groups = [np.arange(len(labels))]
+    else:
+        groups = [np.flatnonzero(labels == c) for c in np.unique(labels)]
+    val = [rng.permutation(g)[:int(fraction * len(g))] for g in groups]
+    val_rows = np.sort(np.concatenate(val)) if val else np.zeros(0, np.int64)
+    keep = np.ones(len(labels), bool)
+    keep[val_rows] = False
+    return np.flatnonzero(keep), val_rows
+
+
+def fewshot_rows(labels: np.ndarray, classnames: list[str], k: int, seed: int) -> np.ndarray:
+    """k seeded rows per class, sorted; a class with fewer than k rows is a DataError naming it."""
+    rng = np.random.default_rng([seed, 2])
+    out = []
+    for c, name in enumerate(classnames):
+        rows = np.flatnonzero(labels == c)
+        if len(rows) < k:
+            raise DataError(f"few-shot: class {c} ({name!r}) has {len(rows)} training images, fewer than "
+                            f"fewshot_k={k}")
+        out.append(rng.permutation(rows)[:k])
+    return np.sort(np.concatenate(out))
+
+
+class _Features:
+    """Features of image sets through the embedder, each distinct set once; a carved split is sliced out of
+    its parent set's features (the cache entry zero-shot uses)."""
+
+    def __init__(self, embedder, features: str):
+        self.embedder, self.features, self.memo = embedder, features, {}
+
+    def __call__(self, images) -> torch.Tensor:
+        if isinstance(images, RowsImages) and not images.limited:
+            return self(images.parent)[torch.as_tensor(images.rows)]
+        key = images.fingerprint()
+        if key not in self.memo:
+            self.memo[key] = self.embedder.images(images, features=self.features).float()
+        return self.memo[key]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the kind
+# ---------------------------------------------------------------------------------------------------------
+
+def run(data: ProbeData, embedder, protocol: dict) -> tuple[dict, dict]:
+    o = parse_options(protocol, data.multilabel)
+    n_classes = len(data.classnames)
+    feats = _Features(embedder, o["features"])
+    device = getattr(getattr(embedder, "adapter", None), "device", "cpu")
+    x_train, y_train = feats(data.train.images), data.train.labels
+    x_test, y_test = feats(data.test.images), data.test.labels
+    if data.val is not None:
+        x_val, y_val = feats(data.val.images), data.val.labels
+        val_source = "the set's own validation split"
+    else:
+        tr, va = carve_validation(y_train, o["val_fraction"], o["seed"])
+        x_val, y_val = x_train[torch.as_tensor(va)], y_train[va]
+        x_train, y_train = x_train[torch.as_tensor(tr)], y_train[tr]
+        val_source = f"carved from train: {o['val_fraction']:g} per class, seed {o['seed']}"
+    if o["fewshot_k"]:
+        rows = fewshot_rows(y_train, data.classnames, o["fewshot_k"], o["seed"])
+        x_train, y_train = x_train[torch.as_tensor(rows)], y_train[rows]
+    if len(y_train) == 0 or len(y_test) == 0:
+        raise DataError(f"{data.source}: the linear probe needs training and test images "
+                        f"({len(y_train)} train, {len(y_test)} test)")
+    search_needed = o["lambda"] == "search"
+    if search_needed and len(y_val) == 0:
+        raise DataError(f"{data.source}: no validation images for the λ search ({val_source}; "
+                        f"{len(data.train.labels)} training images); give a val split or a fixed --protocol lambda=")
+
+    on = lambda t: t.to(device=device, dtype=torch.float32)  # noqa: E731
+    x_train, x_val, x_test = on(x_train), on(x_val), on(x_test)
+    select = lambda scores, y: probe_metrics(scores, y, data.multilabel, o["tie_policy"])[o["select_on"]]  # noqa: E731
+    kw = {"max_iter": o["max_iter"], "tol": o["tol"]}
+    t0 = time.perf_counter()
+    search_info = None
+    init = None
+    if search_needed:
+        result, fits = probe_fit.search_lambda(x_train, y_train, x_val, y_val, n_classes, select, **kw)
+        lam = result.lam
+        search_info = [[probe_fit.LAMBDAS[i], result.scores[i]] for i in result.order]
+        init = fits[result.best]
+    else:
+        lam = o["lambda"]
+    if o["fewshot_k"]:
+        x_fit, y_fit = x_train, y_train
+    else:
+        x_fit, y_fit = torch.cat([x_train, x_val]), np.concatenate([y_train, y_val])
+    final = probe_fit.fit_logistic(x_fit, y_fit, n_classes, lam, **kw,
+                                   init=(init.weight, init.bias) if init is not None else None)
+    fit_seconds = time.perf_counter() - t0
+    metrics = probe_metrics(final.scores(x_test), y_test, data.multilabel, o["tie_policy"])
+
+    chance = {} if data.multilabel else classification_chance(y_test, n_classes)
+    if chance:
+        chance["mean_top1_top5"] = mean_top1_top5(chance["acc1"], chance["acc5"])
+        if n_classes == 2:
+            chance["roc_auc"] = 0.5
+    info = {
+        "n_images": int(len(data.train.labels) + (len(data.val.labels) if data.val is not None else 0)
+                        + len(y_test)),
+        "n_texts": 0,
+        "n_train": int(len(y_train)), "n_val": int(len(y_val)), "n_test": int(len(y_test)),
+        "n_fit": int(len(y_fit)), "n_classes": n_classes, "multilabel": data.multilabel,
+        "features": o["features"], "feature_dim": int(x_train.shape[1]),
+        "validation": val_source, "select_on": o["select_on"],
+        "lambda": lam, "C": 1.0 / lam,
+        "search": search_info,
+        "final_fit": {"loss": final.loss, "n_iter": final.n_iter, "converged": final.converged,
+                      "grad_bound": final.grad_bound},
+        "fit_device": str(device), "fit_seconds": fit_seconds,
+        "chance": chance,
+    }
+    return metrics, info

@@ -1,0 +1,300 @@
+"""The linear probe's classifier: L2-regularised logistic regression fitted by full-batch L-BFGS in torch,
+and the CLIP-paper search for the regularisation strength λ (protocol book §D.1).
+
+The objective is scikit-learn's ``LogisticRegression(solver="lbfgs", C=1/λ)`` in its own scaling,
+
+    f(W, b) = mean_i loss_i(W x_i + b) + λ / (2 N) · ||W||²        (the bias is not penalised)
+
+with three losses, chosen as scikit-learn chooses them:
+
+* ``softmax``: more than two classes in the training labels, multinomial cross-entropy;
+* ``binary``: exactly two, one weight vector and the logistic loss (a two-class softmax at λ would be the
+  binary model at λ/2, so this matters for parity);
+* ``multilabel``: an (N, C) 0/1 target, one independent logistic loss per class, summed (the optimum of
+  ``OneVsRestClassifier(LogisticRegression)``); a column without both positives and negatives is not fitted
+  and scores 0 for every sample.
+
+Classes absent from the training labels are never predicted (score ``-inf``); scikit-learn cannot predict them
+either.
+
+How it is solved. L-BFGS (two-loop recursion, backtracking line search with the Armijo condition) runs in
+preconditioned coordinates: the features are centred (the bias absorbs the mean) and rotated into the
+eigenbasis of their covariance, and each coordinate is scaled by the square root of the objective's curvature
+at zero, c·σ²_k + λ/N (c = 1/K for a K-class softmax, 1/4 for logistic losses). This change of variables does
+not change the minimiser; it makes the problem well conditioned, so a fit takes tens of iterations where
+scikit-learn's unpreconditioned L-BFGS may run into its 1000-iteration cap. A fit stops when every entry of
+the gradient of f in the original coordinates is at most ``tol`` in absolute value (scikit-learn's criterion
+with its default 1e-4; checked through a bound that is never smaller than the largest entry), after
+``max_iter`` iterations, or when the line search can make no progress in floating point.
+
+The search: λ runs over ``LAMBDAS`` (97 values, 1e-6 ... 1e6, 8 per decade). The seven values 1e-6, 1e-4,
+..., 1e6 are tried first, from the largest down, then the interval around the best is halved (steps of 8, 4,
+2, 1 grid points) until the resolution is one grid step: at most 15 fits. The best is the highest validation
+score; ties go to the larger λ. Every fit is warm-started from the solution at the nearest λ already fitted.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+STEPS_PER_DECADE = 8
+LOG10_MIN, LOG10_MAX = -6, 6
+LAMBDAS: tuple[float, ...] = tuple(
+    10.0 ** (LOG10_MIN + k / STEPS_PER_DECADE) for k in range((LOG10_MAX - LOG10_MIN) * STEPS_PER_DECADE + 1)
+)
+COARSE_STEP = 2 * STEPS_PER_DECADE  # 1e-6, 1e-4, ..., 1e6
+MAX_ITER = 1000  # scikit-learn's max_iter in the CLIP paper's setup
+TOL = 1e-4  # scikit-learn's default tol (scipy's L-BFGS gradient tolerance)
+HISTORY = 20
+ARMIJO = 1e-4
+MAX_HALVINGS = 12
+
+
+@dataclass
+class LogisticFit:
+    """A fitted probe in the original feature space. ``weight`` (K, D) and ``bias`` (K,) give the scores of
+    the class indices ``columns`` (K = 1 for a binary fit: the logit of ``columns[1]`` against ``columns[0]``)."""
+
+    weight: torch.Tensor
+    bias: torch.Tensor
+    loss: str  # "softmax" | "binary" | "multilabel"
+    columns: torch.Tensor
+    n_classes: int
+    lam: float
+    n_iter: int
+    converged: bool
+    objective: float
+    grad_bound: float  # the bound on the largest absolute gradient entry at the end
+
+    def scores(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, n_classes) class scores: logits (softmax, multilabel), or the binary logit in column
+        ``columns[1]`` and 0 in ``columns[0]``. Classes without a fit score -inf (multilabel: 0)."""
+        x = x.to(self.weight.device, self.weight.dtype)
+        z = torch.addmm(self.bias, x, self.weight.T)
+        fill = 0.0 if self.loss == "multilabel" else -math.inf
+        out = torch.full((x.shape[0], self.n_classes), fill, dtype=z.dtype, device=z.device)
+        if self.loss == "binary":
+            out[:, self.columns[0]] = 0.0
+            out[:, self.columns[1]] = z[:, 0]
+        else:
+            out[:, self.columns] = z
+        return out
+
+
+def problem_of(labels: torch.Tensor, n_classes: int) -> tuple[str, torch.Tensor, torch.Tensor]:
+    """(loss, fitted class indices, target) for integer labels (N,) or a 0/1 matrix (N, C)."""
+    if labels.ndim == 2:
+        t = labels.to(torch.bool)
+        pos = t.sum(0)
+        cols = torch.nonzero((pos > 0) & (pos < t.shape[0])).flatten()
+        return "multilabel", cols, t[:, cols]
+    present = torch.unique(labels)
+    if len(present) == 2:
+        return "binary", present, (labels == present[1])[:, None]
+    return "softmax", present, torch.searchsorted(present, labels)
+
+
+@dataclass
+class Prepared:
+    """Training features centred and rotated into the eigenbasis of their covariance (done once per training
+    set): ``x`` = (x_raw - mean) @ basis; ``var`` the variance along each basis vector."""
+
+    x: torch.Tensor
+    mean: torch.Tensor
+    basis: torch.Tensor
+    var: torch.Tensor
+
+    @staticmethod
+    def of(x: torch.Tensor) -> "Prepared":
+        mean = x.mean(dim=0)
+        xc = x - mean
+        cov = (xc.T.double() @ xc.double()) / max(1, x.shape[0])
+        var, basis = torch.linalg.eigh(cov)
+        basis = basis.to(x.dtype)
+        return Prepared(xc @ basis, mean, basis, var.clamp(min=0).to(x.dtype))
+
+
+def _loss_grad(w: torch.Tensor, b: torch.Tensor, x: torch.Tensor, target: torch.Tensor, loss: str,
+               reg: float) -> tuple[float, torch.Tensor, torch.Tensor]:
+    """f and its gradient w.r.t. (W, b) on (rotated, centred) features."""
+    n = x.shape[0]
+    z = torch.addmm(b, x, w.T)
+    if loss == "softmax":
+        z_true = z.gather(1, target[:, None])
+        lse = torch.logsumexp(z, dim=1, keepdim=True)
+        value = float((lse - z_true).sum()) / n
+        g = z.sub_(lse).exp_()
+        g.scatter_add_(1, target[:, None], torch.full_like(z_true, -1.0))
+    else:
+        t = target.to(z.dtype)
+        value = float((F.softplus(z) - t * z).sum()) / n
+        g = torch.sigmoid(z).sub_(t)
+    g_w = torch.addmm(w, g.T, x, beta=reg, alpha=1.0 / n)
+    g_b = g.sum(dim=0) / n
+    return value + 0.5 * reg * float(w.pow(2).sum()), g_w, g_b
+
+
+def fit_logistic(x, labels, n_classes: int, lam: float, *, init: tuple[torch.Tensor, torch.Tensor] | None = None,
+                 prepared: Prepared | None = None, max_iter: int = MAX_ITER, tol: float = TOL,
+                 history: int = HISTORY) -> LogisticFit:
+    """Fit the probe on features ``x`` (N, D) and ``labels`` ((N,) ints or (N, C) 0/1) at strength ``lam``.
+
+    Runs on ``x``'s device and dtype. ``init`` = (weight, bias) in the original feature space (e.g. another
+    fit's) warm-starts it; ``prepared`` (``Prepared.of(x)``) saves redoing the rotation for repeated fits.
+    """
+    labels = torch.as_tensor(labels, device=x.device)
+    loss, cols, target = problem_of(labels, n_classes)
+    p = prepared if prepared is not None else Prepared.of(x)
+    n, d = p.x.shape
+    k = 1 if loss == "binary" else len(cols)
+    w_t = torch.zeros(k, d, dtype=p.x.dtype, device=p.x.device)  # weights in the rotated basis
+    b_c = torch.zeros(k, dtype=p.x.dtype, device=p.x.device)  # bias for centred features
+    if init is not None and init[0].shape == (k, d):
+        w_t = init[0].to(p.x) @ p.basis
+        b_c = init[1].to(p.x) + init[0].to(p.x) @ p.mean
+    if k == 0 or (loss == "softmax" and k == 1):  # nothing to learn
+        return _finish(w_t, b_c, p, loss, cols, n_classes, lam, 0, True, 0.0, 0.0)
+
+    reg = float(lam) / n
+    curv = 1.0 / k if loss == "softmax" else 0.25
+    scale_w = torch.sqrt(curv * p.var + reg)  # preconditioner: V = W_t * scale_w, beta = b_c * scale_b
+    scale_b = math.sqrt(curv)
+    mean_inf = float(p.mean.abs().max()) if p.mean.numel() else 0.0
+
+    def evaluate(theta: torch.Tensor):
+        w = theta[:, :d] / scale_w
+        b = theta[:, d] / scale_b
+        value, g_w, g_b = _loss_grad(w, b, p.x, target, loss, reg)
+        # |entry of the original-coordinates gradient| <= ||row of g_w||_2 + |g_b| * max|mean|
+        bound = max(float((g_w.norm(dim=1) + g_b.abs() * mean_inf).max()), float(g_b.abs().max()))
+        return value, torch.cat([g_w / scale_w, (g_b / scale_b)[:, None]], dim=1), bound
+
+    theta = torch.cat([w_t * scale_w, (b_c * scale_b)[:, None]], dim=1)
+    value, grad, bound = evaluate(theta)
+    s_hist: list[torch.Tensor] = []
+    y_hist: list[torch.Tensor] = []
+    rho: list[float] = []
+    n_iter = 0
+    while bound > tol and n_iter < max_iter:
+        direction = _two_loop(grad, s_hist, y_hist, rho)
+        slope = float((grad * direction).sum())
+        if slope >= 0:  # not a descent direction (lost curvature information): restart from the gradient
+            s_hist.clear(), y_hist.clear(), rho.clear()
+            direction, slope = -grad, -float(grad.pow(2).sum())
+        step = 1.0
+        for _ in range(MAX_HALVINGS):
+            trial = theta + step * direction
+            t_value, t_grad, t_bound = evaluate(trial)
+            if t_value <= value + ARMIJO * step * slope:
+                break
+            step *= 0.5
+        else:
+            break  # no decrease representable in this precision: stop where we are
+        s, yv = trial - theta, t_grad - grad
+        sy = float((s * yv).sum())
+        if sy > 1e-12 * float(yv.pow(2).sum()):
+            if len(s_hist) == history:
+                s_hist.pop(0), y_hist.pop(0), rho.pop(0)
+            s_hist.append(s), y_hist.append(yv), rho.append(1.0 / sy)
+        theta, value, grad, bound = trial, t_value, t_grad, t_bound
+        n_iter += 1
+    return _finish(theta[:, :d] / scale_w, theta[:, d] / scale_b, p, loss, cols, n_classes, lam, n_iter,
+                   bound <= tol, value, bound)
+
+
+def _two_loop(grad: torch.Tensor, s_hist, y_hist, rho) -> torch.Tensor:
+    """-H grad for the L-BFGS inverse-Hessian estimate H from the stored pairs (s, y)."""
+    q = grad.clone()
+    alphas = []
+    for s, y, r in zip(reversed(s_hist), reversed(y_hist), reversed(rho)):
+        a = r * float((s * q).sum())
+        q.sub_(y, alpha=a)
+        alphas.append(a)
+    if s_hist:
+        q.mul_(1.0 / (rho[-1] * float(y_hist[-1].pow(2).sum())))  # gamma = s'y / y'y
+    for (s, y, r), a in zip(zip(s_hist, y_hist, rho), reversed(alphas)):
+        beta = r * float((y * q).sum())
+        q.add_(s, alpha=a - beta)
+    return q.neg_()
+
+
+def _finish(w_t, b_c, p: Prepared, loss, cols, n_classes, lam, n_iter, converged, value, bound) -> LogisticFit:
+    weight = w_t @ p.basis.T
+    bias = b_c - weight @ p.mean
+    return LogisticFit(weight.contiguous(), bias.contiguous(), loss, cols, n_classes, float(lam), int(n_iter),
+                       bool(converged), float(value), float(bound))
+
+
+@dataclass
+class SearchResult:
+    best: int  # index into LAMBDAS
+    scores: dict[int, float] = field(default_factory=dict)  # every index tried -> validation score
+    order: list[int] = field(default_factory=list)  # indices in the order they were fitted
+
+    @property
+    def lam(self) -> float:
+        return LAMBDAS[self.best]
+
+
+def pick_best(scores: dict[int, float]) -> int:
+    """Highest score; among equal scores the larger λ (higher index). NaN never wins."""
+    return max(scores, key=lambda i: (not math.isnan(scores[i]), 0.0 if math.isnan(scores[i]) else scores[i], i))
+
+
+def search_indices(evaluate: Callable[[int], float], n: int = len(LAMBDAS), coarse_step: int = COARSE_STEP,
+                   ) -> SearchResult:
+    """The parametric binary search over grid indices 0..n-1 (``evaluate(i)`` -> validation score, higher is
+    better): every ``coarse_step``-th index from the top down, then steps of coarse_step/2, /4, ..., 1 on
+    both sides of the best so far."""
+    res = SearchResult(best=-1)
+
+    def visit(i: int) -> None:
+        if 0 <= i < n and i not in res.scores:
+            res.scores[i] = float(evaluate(i))
+            res.order.append(i)
+
+    for i in range(n - 1, -1, -coarse_step):
+        visit(i)
+    best = pick_best(res.scores)
+    step = coarse_step // 2
+    while step >= 1:
+        visit(best - step)
+        visit(best + step)
+        best = pick_best(res.scores)
+        step //= 2
+    res.best = best
+    return res
+
+
+def search_lambda(x_train: torch.Tensor, y_train, x_val: torch.Tensor, y_val, n_classes: int,
+                  score: Callable[[torch.Tensor, object], float], **fit_kw) -> tuple[SearchResult, dict[int, LogisticFit]]:
+    """Fit on train at each λ the search visits, warm-started from the nearest λ fitted so far, and score
+    ``score(val_scores, y_val)``. Returns the search and every fit by grid index."""
+    fits: dict[int, LogisticFit] = {}
+    prepared = Prepared.of(x_train)
+
+    def evaluate(i: int) -> float:
+        init = None
+        if fits:
+            near = fits[min(fits, key=lambda j: (abs(j - i), -j))]
+            init = (near.weight, near.bias)
+        fits[i] = fit_logistic(x_train, y_train, n_classes, LAMBDAS[i], init=init, prepared=prepared, **fit_kw)
+        return score(fits[i].scores(x_val), y_val)
+
+    return search_indices(evaluate), fits
+
+
+def brute_force_lambda(x_train, y_train, x_val, y_val, n_classes: int, score, **fit_kw) -> SearchResult:
+    """Every grid λ, each fitted from zero: the reference the search is tested against."""
+    res = SearchResult(best=-1)
+    prepared = Prepared.of(x_train)
+    for i, lam in enumerate(LAMBDAS):
+        fit = fit_logistic(x_train, y_train, n_classes, lam, prepared=prepared, **fit_kw)
+        res.scores[i] = float(score(fit.scores(x_val), y_val))
+        res.order.append(i)
+    res.best = pick_best(res.scores)
+    return res
