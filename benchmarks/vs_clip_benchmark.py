@@ -259,6 +259,16 @@ def compare(cb: dict, lv_ref: dict, lv_def: dict, lv_cached: dict, tol: float) -
     return lines + ([""] + notes if notes else []), problems
 
 
+def shared_captions(ann_file: Path) -> tuple[int, int]:
+    """(caption strings used by more than one image, captions carrying such a string)."""
+    images: dict[str, set] = {}
+    anns = json.loads(ann_file.read_text())["annotations"]
+    for a in anns:
+        images.setdefault(a["caption"], set()).add(a["image_id"])
+    shared = {c for c, ids in images.items() if len(ids) > 1}
+    return len(shared), sum(1 for a in anns if a["caption"] in shared)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scale", choices=["tiny", "small", "default"], default="small", help="synthetic suite size")
@@ -328,6 +338,11 @@ def main(argv=None) -> int:
         return 2
 
     lines, problems = compare(cb1, lv_ref, lv1, lv2, args.tol)
+    shared, involved = shared_captions(data / "synthetic" / "coco" / "coco_test_karpathy.json")
+    if shared:
+        lines.append(f"(the COCO test file has {shared} caption strings shared by more than one image, {involved} "
+                     "captions in all: identical texts get identical embeddings, so an image's caption ties exactly "
+                     "with the same caption of another image in image -> text retrieval)")
     if cb2 != cb1:
         problems.append("clip-benchmark's two runs gave different metrics")
     retr = lv1["synthetic/retrieval"]["dataset"]

@@ -118,6 +118,11 @@ def load_registry(root: Path | None = None) -> tuple[dict[str, TaskConfig], dict
 
 def ad_hoc_task(name: str) -> TaskConfig | None:
     prefix, _, rest = name.partition("/")
+    if prefix == "linear_probe" and rest.partition("/")[0] in AD_HOC and rest.partition("/")[2]:
+        # linear_probe/wds/NAME, linear_probe/folder/NAME: the same data-root folder as wds/NAME, folder/NAME
+        reader, what = AD_HOC[rest.partition("/")[0]]
+        return TaskConfig(name=name, version=1, kind="linear_probe", description=f"ad-hoc linear probe: {what}",
+                          groups=(), folder=rest, reader="probe", args={"reader": reader})
     if prefix not in AD_HOC or not rest:
         return None
     reader, what = AD_HOC[prefix]

@@ -158,7 +158,8 @@ class Runner:
             from lipeval.datasets import get_reader
 
             marker = find_synthetic_marker(root, o.data_root) if root.exists() else None
-            if marker is not None and not task.synthetic and not task.name.startswith(("wds/", "folder/")):
+            if marker is not None and not task.synthetic and not task.name.startswith(
+                    ("wds/", "folder/", "linear_probe/wds/", "linear_probe/folder/")):
                 raise DataError(
                     f"{root} holds lipeval's synthetic suite ({marker}); results on synthetic data are never "
                     f"labelled as the real benchmark {task.name!r}: run the synthetic/ tasks instead"
@@ -168,8 +169,9 @@ class Runner:
             kind = task.kind if task.kind != "auto" else KIND_FOR_RECORDS[type(data).__name__]
             rec["kind"] = kind
             if task.main_metric == "" or task.kind == "auto":
-                rec["main_metric"] = ("mAP" if getattr(data, "multilabel", False) else "acc1") \
-                    if kind == "zeroshot_classification" else "mean_R@1"
+                multilabel = getattr(data, "multilabel", False)
+                rec["main_metric"] = {"zeroshot_classification": "mAP" if multilabel else "acc1",
+                                      "linear_probe": "mAP_11pt" if multilabel else "acc1"}.get(kind, "mean_R@1")
             if o.limit:
                 data = data.limit(o.limit)
             timing["load_data"] = time.perf_counter() - t0

@@ -56,6 +56,11 @@ def draw_text(record: dict, view: dict, rng: np.random.Generator) -> str:
     return text
 
 
+def sample_seed(*parts: int) -> int:
+    """A 63-bit seed from integers (for torch.manual_seed)."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, np.uint64)[0] >> 1)
+
+
 def read_manifest(path: Path) -> list[dict]:
     """Records of a JSONL (one object per line) or CSV (header row) manifest."""
     if not path.is_file():
@@ -87,23 +92,26 @@ class CaptionDataset(torch.utils.data.Dataset):
     """Map-style dataset indexed by (record index, epoch) -> (image tensor, one text per view)."""
 
     def __init__(self, records: list[dict], image_root: Path, image_key: str, transform, views: list[dict],
-                 seed: int, cache_images: bool = False):
+                 seed: int, cache_images: bool = False, augment: bool = False):
         if not records:
             raise DataError("the training manifest holds no records")
         missing = [i for i, r in enumerate(records[:1000]) if image_key not in r]
         if missing:
             raise DataError(f"record {missing[0]} has no image field {image_key!r}")
         self.records, self.image_root, self.image_key = records, Path(image_root), image_key
-        self.transform, self.views, self.seed = transform, views, seed
-        self._cache: dict[int, torch.Tensor] | None = {} if cache_images else None
+        self.transform, self.views, self.seed, self.augment = transform, views, seed, augment
+        # a random transform must run on every draw, so its images are never cached
+        self._cache: dict[int, torch.Tensor] | None = {} if cache_images and not augment else None
 
     def __len__(self) -> int:
         return len(self.records)
 
-    def image(self, idx: int) -> torch.Tensor:
+    def image(self, idx: int, epoch: int = 0) -> torch.Tensor:
         if self._cache is not None and idx in self._cache:
             return self._cache[idx]
         path = self.image_root / self.records[idx][self.image_key]
+        if self.augment:  # torchvision draws from torch's global generator: fix it per sample and epoch
+            torch.manual_seed(sample_seed(self.seed, epoch, idx))
         try:
             with Image.open(path) as im:
                 x = self.transform(im.convert("RGB"))
@@ -117,7 +125,7 @@ class CaptionDataset(torch.utils.data.Dataset):
         idx, epoch = key
         rng = np.random.default_rng([self.seed, epoch, idx])
         texts = [draw_text(self.records[idx], v, rng) for v in self.views]
-        return self.image(idx), texts
+        return self.image(idx, epoch), texts
 
 
 class StepBatchSampler(torch.utils.data.Sampler):

@@ -57,7 +57,7 @@ def _loader(cfg, out, info, tokenizer, transform, start, stop):
     if d["source"] == "webdataset":
         from .wds import webdataset_loader
 
-        return webdataset_loader(d["shards"], views, transform, Collate(tokenizer), cfg["seed"],
+        return webdataset_loader(d["shards"], views, transform, d["augment"], Collate(tokenizer), cfg["seed"],
                                  cfg["schedule"]["batch_size"], info, start, stop, d["workers"])
     if d["source"] == "synthetic":
         manifest, image_root = synthetic_manifest(_data_root(cfg, out, info))
@@ -66,7 +66,7 @@ def _loader(cfg, out, info, tokenizer, transform, start, stop):
         image_root = Path(d["image_root"]) if d["image_root"] else manifest.parent
     records = read_manifest(manifest)
     ds = CaptionDataset(records, image_root, d["image_key"], transform, views, cfg["seed"],
-                        cache_images=d["cache_images"] and d["workers"] == 0)
+                        cache_images=d["cache_images"] and d["workers"] == 0, augment=d["augment"])
     sampler = StepBatchSampler(len(ds), cfg["schedule"]["batch_size"], info.rank, info.world_size, cfg["seed"],
                                start, stop)
     return torch.utils.data.DataLoader(ds, batch_sampler=sampler, collate_fn=Collate(tokenizer),
@@ -117,6 +117,8 @@ def _train(cfg, out, max_steps, resume, info, log) -> dict:
         checkpoint.write_config(out, config_json)
         (out / "config.yaml").write_text(dump_config(cfg))
     if cfg["run"]["sync_bn"] and info.distributed:
+        if not device.startswith("cuda"):
+            raise ConfigError("run.sync_bn: torch's SyncBatchNorm runs on CUDA only; set it false on the CPU")
         clip = torch.nn.SyncBatchNorm.convert_sync_batchnorm(clip)
     clip = clip.to(device)
     view_features = [v.get("features", "first") for v in cfg["data"]["texts"]]
@@ -151,7 +153,6 @@ def _train(cfg, out, max_steps, resume, info, log) -> dict:
     samples_per_s = float("nan")
     last_loss = float("nan")
     for step, (images, tokens) in enumerate(loader, start=start):
-        torch.manual_seed(seed * 1_000_003 + step * 1_009 + info.rank)  # augmentations: fixed per step and rank
         lr = schedule(step)
         images = images.to(device, non_blocking=True)
         tokens = [t.to(device, non_blocking=True) for t in tokens]

@@ -22,7 +22,7 @@ from PIL import Image
 
 from lipeval.errors import ConfigError, DataError
 
-from .data import draw_text
+from .data import draw_text, sample_seed
 
 IMAGE_EXTS = ("jpg", "jpeg", "png", "webp")
 
@@ -54,8 +54,9 @@ def sample_record(sample: dict) -> dict:
 
 
 class WdsStream(torch.utils.data.IterableDataset):
-    def __init__(self, shards: list[str], views: list[dict], transform, seed: int, rank: int, world: int):
-        self.shards, self.views, self.transform = shards, views, transform
+    def __init__(self, shards: list[str], views: list[dict], transform, augment: bool, seed: int, rank: int,
+                 world: int):
+        self.shards, self.views, self.transform, self.augment = shards, views, transform, augment
         self.seed, self.rank, self.world = seed, rank, world
 
     def __iter__(self):
@@ -78,6 +79,8 @@ class WdsStream(torch.utils.data.IterableDataset):
                 record = sample_record(sample)
                 rng = np.random.default_rng([self.seed, epoch, stream, i])
                 texts = [draw_text(record, v, rng) for v in self.views]
+                if self.augment:
+                    torch.manual_seed(sample_seed(self.seed, epoch, stream, i))
                 with Image.open(io.BytesIO(record["__image__"])) as im:
                     image = self.transform(im.convert("RGB"))
                 yield image, texts
@@ -101,10 +104,10 @@ class _Batches:
             yield next(it)
 
 
-def webdataset_loader(pattern, views, transform, collate, seed, global_batch, info, start, stop, workers):
+def webdataset_loader(pattern, views, transform, augment, collate, seed, global_batch, info, start, stop, workers):
     if global_batch % info.world_size:
         raise ConfigError(f"schedule.batch_size {global_batch} must be divisible by the {info.world_size} ranks")
-    stream = WdsStream(expand_shards(pattern), views, transform, seed, info.rank, info.world_size)
+    stream = WdsStream(expand_shards(pattern), views, transform, augment, seed, info.rank, info.world_size)
     loader = torch.utils.data.DataLoader(stream, batch_size=global_batch // info.world_size, collate_fn=collate,
                                          num_workers=workers)
     return _Batches(loader, start, stop)

@@ -164,7 +164,7 @@ def run(data: ProbeData, embedder, protocol: dict) -> tuple[dict, dict]:
         raise DataError(f"{data.source}: no validation images for the λ search ({val_source}; "
                         f"{len(data.train.labels)} training images); give a val split or a fixed --protocol lambda=")
 
-    on = lambda t: t.to(device=device, dtype=torch.float32)  # noqa: E731
+    on = lambda t: t.to(device=device, dtype=probe_fit.DTYPE)  # noqa: E731
     x_train, x_val, x_test = on(x_train), on(x_val), on(x_test)
     select = lambda scores, y: probe_metrics(scores, y, data.multilabel, o["tie_policy"])[o["select_on"]]  # noqa: E731
     kw = {"max_iter": o["max_iter"], "tol": o["tol"]}

@@ -53,7 +53,8 @@ def voc11_average_precision(scores, targets, tie_policy: str = "pessimistic") ->
     for r in RECALL_POINTS:
         reached = recall >= r  # k/10 and tp/n_pos are both correctly rounded, and rounding is monotone
         best = torch.where(reached, precision, torch.zeros_like(precision)).max(dim=0).values
-        ap += best / len(RECALL_POINTS)
+        ap += best
+    ap /= len(RECALL_POINTS)
     ap[n_pos == 0] = 0.0
     return ap.cpu()
 

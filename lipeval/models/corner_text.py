@@ -139,9 +139,14 @@ class CornerTextCLIP(CLIP):
         return x @ self.text_projection
 
     def encode_text_all(self, text: torch.Tensor, normalize: bool = False) -> torch.Tensor:
-        """[B, K + 1, D]: the EOT feature, then the corner features at eot-1, ..., eot-K."""
-        x = self._text_tokens(text)
+        """[B, K + 1, D]: the EOT feature, then the corner features at eot-1, ..., eot-K.
+
+        The padding after the batch's last EOT is dropped first: the tower is causal, so no
+        pooled feature depends on it, and short texts cost far less than the full context.
+        """
         eot = self.eot_positions(text)
+        text = text[:, :int(eot.max()) + 1]
+        x = self._text_tokens(text)
         rows = torch.arange(x.shape[0], device=x.device)[:, None]
         cols = eot[:, None] - torch.arange(self.num_corners + 1, device=x.device)[None, :]
         feats = self._project(x[rows, cols])

@@ -55,7 +55,9 @@ def load(folder: str | Path, flag: str) -> Run:
         raise ConfigError(f"{flag} {folder}: not a folder")
     run = read_run_folder(folder)
     if run is None:
-        raise ConfigError(f"{flag} {folder}: no result records (the JSON files `lipeval run --out` writes)")
+        nested = sorted(p.parent.name for p in folder.glob("*/*.json"))
+        hint = f"; it holds run folders ({', '.join(dict.fromkeys(nested))}): pass one of them" if nested else ""
+        raise ConfigError(f"{flag} {folder}: no result records (the JSON files `lipeval run --out` writes){hint}")
     refuse_limited(run)
     return run
 

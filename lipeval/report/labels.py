@@ -21,6 +21,8 @@ METRIC_NAMES = {
     "acc1": "Top-1",
     "acc5": "Top-5",
     "mean_per_class_recall": "Mean recall",
+    "accuracy": "Acc.",
+    "macro_accuracy": "Macro acc.",
 }
 _DIRECTION = {"image_to_text": "I2T", "text_to_image": "T2I"}
 

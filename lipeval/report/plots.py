@@ -27,6 +27,7 @@ PAPER = {
     "pdf.fonttype": 42, "ps.fonttype": 42, "savefig.bbox": "tight", "savefig.dpi": 200,
 }
 SINGLE, DOUBLE = 3.4, 7.0  # column widths of a two-column paper, inches
+WIDE = 6  # a group with more tasks than this gets horizontal bars
 
 # Long-text vs short-text retrieval pairs: (title, long-text tasks, short-text tasks). A group
 # name stands for its members; the synthetic suite has its own long and short caption sets.
@@ -87,45 +88,64 @@ def _group_sets(lb: Leaderboard, groups: dict) -> list[tuple[str, list[int]]]:
     return out
 
 
+def _bar_label(col, names: dict[str, str], sep: str) -> str:
+    if col.average:
+        return f"Avg. {col.task}"
+    return names[col.task] + (f" ({col.variant})" if col.variant else "") + sep + metric_name(col.metric)
+
+
 def bar_charts(lb: Leaderboard, groups: dict) -> list[Figure]:
+    """One grouped bar chart per group: vertical bars for a few tasks, horizontal ones (a task per row) beyond."""
     names = task_names(lb.columns)
     values = lb.shown()
+    n_runs = len(lb.runs)
+    bar_w = 0.8 / max(n_runs, 1)
     out = []
     for gname, idx in _group_sets(lb, groups):
-        n_runs = len(lb.runs)
-        width = min(DOUBLE, max(SINGLE, 0.9 + len(idx) * (0.18 * n_runs + 0.25)))
-        fig = _new_figure(width, 2.4)
+        horizontal = len(idx) > WIDE
+        labels = [_bar_label(lb.columns[i], names, " · " if horizontal else "\n") for i in idx]
+        if horizontal:
+            fig = _new_figure(DOUBLE * 0.8, 0.9 + len(idx) * (0.09 * n_runs + 0.1))
+        else:
+            fig = _new_figure(min(DOUBLE, max(SINGLE, 0.9 + len(idx) * (0.18 * n_runs + 0.25))), 2.4)
         ax = fig.add_subplot()
-        bar_w = 0.8 / max(n_runs, 1)
+        draw = ax.barh if horizontal else ax.bar
         for r, run in enumerate(lb.runs):
-            xs = [k + (r - (n_runs - 1) / 2) * bar_w for k in range(len(idx))]
-            ys = [values.iloc[r, i] for i in idx]
-            ax.bar(xs, [0 if math.isnan(y) else y for y in ys], bar_w, label=run.label, edgecolor="white",
-                   linewidth=0.4, **style(r))
-            for x, y in zip(xs, ys):
-                if math.isnan(y):
-                    ax.text(x, 0, "n/a", rotation=90, ha="center", va="bottom", fontsize=6, color="0.4")
+            pos = [k + (r - (n_runs - 1) / 2) * bar_w for k in range(len(idx))]
+            vals = [values.iloc[r, i] for i in idx]
+            draw(pos, [0 if math.isnan(v) else v for v in vals], bar_w, label=run.label, edgecolor="white",
+                 linewidth=0.4, **style(r))
+            for p, v in zip(pos, vals):
+                if math.isnan(v):
+                    xy = (0.5, p) if horizontal else (p, 0.5)
+                    ax.text(*xy, "n/a", rotation=0 if horizontal else 90, fontsize=6, color="0.4",
+                            ha="left" if horizontal else "center", va="center" if horizontal else "bottom")
         labelled = False
         for k, i in enumerate(idx):
             c = lb.columns[i]
             ch = math.nan if c.average else _chance(lb, c.task, c.metric)
             if not math.isnan(ch):
-                ax.hlines(ch, k - 0.45, k + 0.45, colors="black", linestyles="--", linewidth=0.9,
-                          label=None if labelled else "chance")
+                line = ax.vlines if horizontal else ax.hlines
+                line(ch, k - 0.45, k + 0.45, colors="black", linestyles="--", linewidth=0.9,
+                     label=None if labelled else "chance")
                 labelled = True
-        ticks = []
-        for i in idx:
-            c = lb.columns[i]
-            ticks.append(f"Avg. {c.task}" if c.average else
-                         names[c.task] + (f" ({c.variant})" if c.variant else "") + "\n" + metric_name(c.metric))
-        ax.set_xticks(range(len(idx)), ticks, rotation=30 if len(idx) > 4 else 0,
-                      ha="right" if len(idx) > 4 else "center")
-        ax.set_ylabel("main metric (%)")
-        ax.set_title(f"{gname}: main metric per task")
-        ax.set_ylim(0, max(5.0, min(100.0, (values.iloc[:, idx].max().max() or 0) * 1.15 + 1)))
-        ax.grid(axis="y", alpha=0.3, linewidth=0.5)
+        top = max(5.0, min(100.0, (values.iloc[:, idx].max().max() or 0) * 1.1 + 1))
+        if horizontal:
+            ax.set_yticks(range(len(idx)), labels)
+            ax.invert_yaxis()  # the first task on top, runs in legend order
+            ax.set_xlabel("main metric (%)")
+            ax.set_xlim(0, top)
+            ax.grid(axis="x", alpha=0.3, linewidth=0.5)
+        else:
+            tilt = len(idx) > 4
+            ax.set_xticks(range(len(idx)), labels, rotation=30 if tilt else 0, ha="right" if tilt else "center")
+            ax.set_ylabel("main metric (%)")
+            ax.set_ylim(0, top)
+            ax.grid(axis="y", alpha=0.3, linewidth=0.5)
         ax.set_axisbelow(True)
-        ax.legend(frameon=False, ncols=min(4, n_runs + 1), loc="lower center", bbox_to_anchor=(0.5, 1.08))
+        ax.set_title(f"{gname}: main metric per task")
+        handles, texts = ax.get_legend_handles_labels()
+        fig.legend(handles, texts, frameon=False, ncols=min(5, n_runs + 1), loc="outside lower center")
         out.append(Figure(f"bars_{_safe(gname)}", fig))
     return out
 
@@ -191,7 +211,8 @@ def trade_off(lb: Leaderboard, groups: dict) -> tuple[Figure | None, list[str]]:
         ax.set_ylabel(f"long-text retrieval, mean R@1 (%)\n(mean of {len(long_t)} sets)", fontsize=7)
         ax.set_title(title)
         ax.grid(alpha=0.3, linewidth=0.5)
-        ax.legend(frameon=False, fontsize=6, loc="upper left")
+    handles, texts = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, texts, frameon=False, fontsize=6, ncols=min(4, len(texts)), loc="outside lower center")
     return Figure("long_vs_short", fig), notes
 
 

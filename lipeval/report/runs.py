@@ -33,10 +33,8 @@ class Run:
 
     @property
     def model(self) -> dict:
-        for rec in self.records.values():
-            if rec.get("status") == "ok":
-                return rec.get("model") or {}
-        return next(iter(self.records.values())).get("model") or {} if self.records else {}
+        recs = sorted(self.records.values(), key=lambda r: r.get("status") != "ok")  # finished ones first
+        return (recs[0].get("model") or {}) if recs else {}
 
     def ok(self, task: str) -> dict | None:
         """The task's record when it finished (status ok), else None."""
@@ -78,14 +76,27 @@ def read_run_folder(folder: Path, label: str | None = None) -> Run | None:
             raise ConfigError(f"{path}: result record lacks field(s) {', '.join(missing)} (see lipeval/results.py)")
         if not isinstance(rec["metrics"], dict):
             raise ConfigError(f"{path}: field 'metrics' must be an object of metric -> number")
-        rec["metrics"] = {k: (math.nan if v is None else float(v)) for k, v in rec["metrics"].items()}
-        rec["chance"] = {k: (math.nan if v is None else float(v)) for k, v in (rec.get("chance") or {}).items()}
+        rec["metrics"] = _numbers(rec["metrics"], path, "metrics")
+        rec["chance"] = _numbers(rec.get("chance") or {}, path, "chance")
         task = str(rec["task"])
         if task in run.records:
             raise ConfigError(f"{path} and {run.files[task]} both hold results of task {task!r}; keep one")
         run.records[task] = rec
         run.files[task] = path
     return run if run.records else None
+
+
+def _numbers(d: dict, path: Path, name: str) -> dict[str, float]:
+    """A flat metric dict as floats (null -> NaN); an error naming the metric otherwise."""
+    out = {}
+    for k, v in d.items():
+        if v is None:
+            out[k] = math.nan
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = float(v)
+        else:
+            raise ConfigError(f"{path}: {name}.{k} is {type(v).__name__}, expected a number or null")
+    return out
 
 
 def refuse_limited(run: Run, tasks: list[str] | None = None) -> None:

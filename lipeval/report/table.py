@@ -208,62 +208,52 @@ def parse_metrics(text: str) -> str | list[str]:
     return names
 
 
-def build(runs: list[Run], tasks: list[str] | None = None, group: str | None = None,
-          metrics: str | list[str] = "main", decimals: int = 1, split: bool = False,
-          registry=None) -> Leaderboard:
-    """The leaderboard of `runs` (see the module docstring for the rules)."""
-    if registry is None:
-        from lipeval.registry import load_registry
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
-        registry = load_registry()
-    reg_tasks, groups = registry
-    if decimals < 0 or decimals > 6:
-        raise ConfigError(f"--decimals {decimals}: expected 0 to 6")
-    selected = _select_tasks(runs, tasks, group, registry)
-    for run in runs:
-        refuse_limited(run, selected)
 
-    notes: list[str] = []
-    columns: list[Column] = []
-    data: dict[tuple[str, str], list[float]] = {}
-    split_tasks: set[str] = set()
-    for task in selected:
-        variants = _variants(task, runs)
-        if len(variants) > 1:
-            if not split:
-                lines = [f"  {', '.join(v.runs)}: {d}" for v, d in zip(variants, _describe(variants))]
-                raise ConfigError(
-                    f"task {task}: results differ in what changes a number, refusing to put them in one "
-                    "column:\n" + "\n".join(lines) + "\n(export them separately, or pass --split-protocols "
-                    "for one column per variant)")
-            split_tasks.add(task)
-            parts = [f"({letter}) {d} [{', '.join(v.runs)}]"
-                     for letter, v, d in zip("abcdefghijklmnopqrstuvwxyz", variants, _describe(variants))]
-            notes.append(f"{task}: " + "; ".join(parts) + "; separate columns, not comparable with each other")
-        fallback_main = next((r.records[task].get("main_metric", "") for r in runs if task in r.records), "")
-        default = _default_protocol(task, registry)
-        for letter, v in zip("abcdefghijklmnopqrstuvwxyz", variants or [None]):
-            variant = letter if len(variants) > 1 else ""
-            for m in _metrics_for(task, v, metrics, fallback_main):
-                col = Column(task, m, variant)
-                columns.append(col)
-                data[col.key] = [
-                    100 * run.records[task]["metrics"].get(m, math.nan)
-                    if v is not None and run.ok(task) is not None and signature(run.records[task]) == v.sig
-                    else math.nan
-                    for run in runs
-                ]
-            if v is None:
-                continue
-            if default is not None:
-                for k, val in sorted((v.records[0].get("protocol") or {}).items()):
-                    if k in default and val != default[k]:
-                        notes.append(f"{task}{f' ({variant})' if variant else ''}: non-default protocol "
-                                     f"{k}={value_text(val)} (default {value_text(default[k])})")
-            cfg = reg_tasks.get(task)
-            if cfg is not None and v.sig["task_version"] != str(cfg.version):
-                notes.append(f"{task}: results of task version {v.sig['task_version']}; the current "
-                             f"definition is version {cfg.version} (re-run to refresh)")
+def _task_columns(task: str, runs: list[Run], metrics, split: bool, registry, notes: list[str], data: dict
+                  ) -> tuple[list[Column], bool]:
+    """The columns of one task (one per variant x metric); True when the task is split."""
+    variants = _variants(task, runs)
+    if len(variants) > 1:
+        if not split:
+            lines = [f"  {', '.join(v.runs)}: {d}" for v, d in zip(variants, _describe(variants))]
+            raise ConfigError(
+                f"task {task}: results differ in what changes a number, refusing to put them in one "
+                "column:\n" + "\n".join(lines) + "\n(export them separately, or pass --split-protocols "
+                "for one column per variant)")
+        parts = [f"({letter}) {d} [{', '.join(v.runs)}]"
+                 for letter, v, d in zip(LETTERS, variants, _describe(variants))]
+        notes.append(f"{task}: " + "; ".join(parts) + "; separate columns, not comparable with each other")
+    fallback_main = next((r.records[task].get("main_metric", "") for r in runs if task in r.records), "")
+    default = _default_protocol(task, registry)
+    cfg = registry[0].get(task)
+    columns = []
+    for letter, v in zip(LETTERS, variants or [None]):
+        variant = letter if len(variants) > 1 else ""
+        for m in _metrics_for(task, v, metrics, fallback_main):
+            col = Column(task, m, variant)
+            columns.append(col)
+            data[col.key] = [
+                100 * run.records[task]["metrics"].get(m, math.nan)
+                if v is not None and run.ok(task) is not None and signature(run.records[task]) == v.sig
+                else math.nan
+                for run in runs
+            ]
+        if v is None:
+            continue
+        label = f"{task} ({variant})" if variant else task
+        for k, val in sorted((v.records[0].get("protocol") or {}).items()):
+            if default is not None and k in default and val != default[k]:
+                notes.append(f"{label}: non-default protocol {k}={value_text(val)} (default {value_text(default[k])})")
+        if cfg is not None and v.sig["task_version"] != str(cfg.version):
+            notes.append(f"{label}: results of task version {v.sig['task_version']}; the current "
+                         f"definition is version {cfg.version} (re-run to refresh)")
+    return columns, len(variants) > 1
+
+
+def _status_notes(runs: list[Run], selected: list[str]) -> list[str]:
+    notes = []
     for run in runs:
         absent = [t for t in selected if t not in run.records]
         if absent:
@@ -273,40 +263,74 @@ def build(runs: list[Run], tasks: list[str] | None = None, group: str | None = N
             if rec is not None and rec.get("status") != "ok":
                 err = str(rec.get("error") or "").splitlines()[0][:160] if rec.get("error") else ""
                 notes.append(f"{run.label}: {t} {rec.get('status')}" + (f" ({err})" if err else ""))
+    return notes
 
-    shown_groups = [groups[group]] if group else [g for g in groups.values()
-                                                  if sum(t in g.members for t in selected) >= 2]
-    seen_sets: set[frozenset] = set()
-    for g in shown_groups:
+
+def _average_columns(runs: list[Run], selected: list[str], group: str | None, groups: dict, split_tasks: set[str],
+                     notes: list[str], data: dict) -> list[Column]:
+    """One average per group with two or more shown members (only `group`'s when given)."""
+    shown = [groups[group]] if group else list(groups.values())
+    columns, seen = [], set()
+    for g in shown:
         members = [t for t in selected if t in g.members]
-        if len(members) < 2 or frozenset(members) in seen_sets:
+        if len(members) < 2 or frozenset(members) in seen:
             continue
-        seen_sets.add(frozenset(members))
+        seen.add(frozenset(members))
         if split_tasks & set(members):
             notes.append(f"Avg. {g.name}: not computed, since members are split by protocol "
                          f"({', '.join(sorted(split_tasks & set(members)))})")
             continue
         if g.aggregate != "mean":
             raise ConfigError(f"tasks/groups.yaml: group {g.name}: unknown aggregate {g.aggregate!r} (known: mean)")
-        col = Column(g.name, MEAN_OF_MAIN, average=True)
         values, blank = [], []
         for run in runs:
-            vals = [run.ok(t)["metrics"].get(run.ok(t)["main_metric"], math.nan) if run.ok(t) else math.nan
-                    for t in members]
+            recs = [run.ok(t) for t in members]
+            vals = [r["metrics"].get(r["main_metric"], math.nan) if r else math.nan for r in recs]
             if any(math.isnan(x) for x in vals):
                 values.append(math.nan)
                 blank.append(run.label)
             else:
                 values.append(100 * sum(vals) / len(vals))
+        col = Column(g.name, MEAN_OF_MAIN, average=True)
         columns.append(col)
         data[col.key] = values
         part = "" if len(members) == len(g.members) else f" ({len(members)} of the group's {len(g.members)})"
         notes.append(f"Avg. {g.name}: unweighted mean of the main metric over {len(members)} tasks{part}"
                      + (f"; blank for {', '.join(blank)} (a member is missing)" if blank else ""))
+    return columns
+
+
+def build(runs: list[Run], tasks: list[str] | None = None, group: str | None = None,
+          metrics: str | list[str] = "main", decimals: int = 1, split: bool = False,
+          registry=None) -> Leaderboard:
+    """The leaderboard of `runs` (see the module docstring for the rules)."""
+    if registry is None:
+        from lipeval.registry import load_registry
+
+        registry = load_registry()
+    if decimals < 0 or decimals > 6:
+        raise ConfigError(f"--decimals {decimals}: expected 0 to 6")
+    selected = _select_tasks(runs, tasks, group, registry)
+    for run in runs:
+        refuse_limited(run, selected)
+    notes: list[str] = []
+    unfinished = [t for t in selected if not any(r.ok(t) for r in runs)]
+    if not tasks and 0 < len(unfinished) < len(selected):  # a task asked for by name stays, blank
+        selected = [t for t in selected if t not in unfinished]
+        notes.append(f"left out, no finished result in any run: {', '.join(unfinished)}")
+    columns: list[Column] = []
+    data: dict[tuple[str, str], list[float]] = {}
+    split_tasks: set[str] = set()
+    for task in selected:
+        cols, was_split = _task_columns(task, runs, metrics, split, registry, notes, data)
+        columns += cols
+        if was_split:
+            split_tasks.add(task)
+    notes += _status_notes(runs, selected)
+    columns += _average_columns(runs, selected, group, registry[1], split_tasks, notes, data)
     if any((rec.get("dataset") or {}).get("synthetic") for r in runs for t, rec in r.records.items()
            if t in selected):
         notes.append("synthetic-suite results measure lipeval's shapes world, not any real benchmark")
-
     frame = pd.DataFrame(data, index=pd.Index([r.label for r in runs], name=INDEX))
     frame.columns = pd.MultiIndex.from_tuples([c.key for c in columns], names=list(LEVELS))
     return Leaderboard(frame, columns, decimals, list(dict.fromkeys(notes)), runs)

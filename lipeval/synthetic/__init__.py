@@ -35,6 +35,7 @@ from lipeval.synthetic import writers
 from lipeval.synthetic.captions import scene_captions
 from lipeval.synthetic.compositional import write_compositional
 from lipeval.synthetic.long_formats import write_long_formats
+from lipeval.synthetic.probe_sets import write_probe_sets
 from lipeval.synthetic.render import render
 from lipeval.synthetic.world import (BACKGROUNDS, CELLS, COLOURS, RELATIONS, SHAPES, SIZES, Scene,
                                      sample_scenes)
@@ -68,6 +69,7 @@ CLASS_SETS: dict[str, tuple] = {
 FORMAT_WRITERS: list = []
 FORMAT_WRITERS.append(write_long_formats)  # long/{dci,iiw,sharegpt4v,urban1k}/
 FORMAT_WRITERS.append(write_compositional)  # aro/, sugarcrepe/, gpr1200/, coco/{val2017/,aro_order_perturbations.json}
+FORMAT_WRITERS.append(write_probe_sets)  # folder/count/, wds/shapes_present/ (linear probe)
 
 # split name -> (seed stream, COCO split word, COCO image folder, COCO annotation file)
 _SPLITS = {

@@ -152,19 +152,26 @@ def sugarcrepe_items(scenes: list[Scene], rng: np.random.Generator) -> dict[str,
         if rels:
             _, r, j = rels[int(rng.integers(len(rels)))]
             b = s.objects[j]
-            put("replace_rel", f"the {_name(m)} is {r} the {_name(b)}", f"the {_name(m)} is {OPPOSITE[r]} the {_name(b)}")
+            put("replace_rel", f"the {_name(m)} is {r} the {_name(b)}",
+                f"the {_name(m)} is {OPPOSITE[r]} the {_name(b)}")
     return out
 
 
 def jittered(scene: Scene, rng: np.random.Generator) -> Scene:
-    """The same configuration (objects, cells, background kind and tones) at new positions and texture."""
+    """The same configuration (objects with their cells, background kind) at new positions within the cells,
+    with background tones shifted by up to 16 per channel, pattern periods by up to 10 % and a new texture."""
     objs = []
     for o in scene.objects:
         row, col = cell_row_col(o.cell)
         slack = max(1 / 6 - o.radius - 0.5 / 64, 0.0)
         objs.append(dataclasses.replace(o, cx=(col + 0.5) / 3 + float(rng.uniform(-slack, slack)),
                                         cy=(row + 0.5) / 3 + float(rng.uniform(-slack, slack))))
-    return dataclasses.replace(scene, objects=tuple(objs), seed=int(rng.integers(2**31)))
+    params = dict(scene.background_params)
+    if "colours" in params:
+        params["colours"] = [[int(np.clip(v + rng.integers(-16, 17), 0, 255)) for v in c] for c in params["colours"]]
+    if "period" in params:
+        params["period"] = float(params["period"] * rng.uniform(0.9, 1.1))
+    return dataclasses.replace(scene, objects=tuple(objs), background_params=params, seed=int(rng.integers(2**31)))
 
 
 def write_gpr1200(out: Path, n_test: int, image_size: int, seed: int) -> None:

@@ -11,8 +11,10 @@ from lipeval.errors import ConfigError, DataError, DataMissing
 
 # swap_obj's real keys are not contiguous; the file order is kept
 ITEMS = {
-    "0": {"filename": "000000222235.jpg", "caption": "A cat swats at the plant.", "negative_caption": "A plant swats at the cat."},
-    "7": {"filename": "000000480021.jpg", "caption": "A man waves at two men.", "negative_caption": "Two men wave at a man."},
+    "0": {"filename": "000000222235.jpg", "caption": "A cat swats at the plant.",
+          "negative_caption": "A plant swats at the cat."},
+    "7": {"filename": "000000480021.jpg", "caption": "A man waves at two men.",
+          "negative_caption": "Two men wave at a man."},
     "3": {"filename": "000000222235.jpg", "caption": "A cat on a mat.", "negative_caption": "A mat on a cat."},
 }
 

@@ -123,7 +123,8 @@ def test_sugarcrepe_numbers_by_hand(tmp_path):
     _write_image(tmp_path / "coco" / "val2017" / "000000000001.jpg")
     items = {"0": ("p0", .7, "n0", .2), "4": ("p4", .4, "n4", .4), "9": ("p9", .1, "n9", .3),
              "2": ("p2", .5, "n2", .45)}
-    doc = {k: {"filename": "000000000001.jpg", "caption": p, "negative_caption": n} for k, (p, _, n, _) in items.items()}
+    doc = {k: {"filename": "000000000001.jpg", "caption": p, "negative_caption": n}
+           for k, (p, _, n, _) in items.items()}
     (tmp_path / "sugarcrepe").mkdir()
     (tmp_path / "sugarcrepe" / "add_obj.json").write_text(json.dumps(doc))
     scores = {s: v for p, pv, n, nv in items.values() for s, v in ((p, pv), (n, nv))}

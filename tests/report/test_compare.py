@@ -125,3 +125,8 @@ def test_usage_errors_exit_2(baseline, tmp_path, rfx, capsys):
     assert "--per-task: nosuch not in the baseline" in capsys.readouterr().err
     assert main(["compare", str(baseline), str(baseline), "--per-task", "synthetic/retrieval"]) == 2
     assert main(["compare", str(baseline), str(baseline), "--tolerance", "-1"]) == 2
+
+
+def test_a_folder_of_runs_is_not_a_run(baseline, capsys):
+    assert main(["compare", str(baseline.parent), str(baseline)]) == 2
+    assert "it holds run folders (base): pass one of them" in capsys.readouterr().err

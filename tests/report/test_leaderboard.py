@@ -191,3 +191,24 @@ def test_discovery_labels_and_errors(rfx, tmp_path):
     (root / "b" / "summary.json").write_text('{"name": "x"}')
     bad.unlink()
     assert len(load_runs([root])) == 3
+
+
+def test_non_numeric_metric_is_an_error_naming_it(rfx):
+    root = rfx.make_run("a", [rfx.record("synthetic/retrieval", {"mean_R@1": {"x": 1}}, "mean_R@1")]).parent
+    with pytest.raises(ConfigError, match=r"synthetic__retrieval\.json: metrics\.mean_R@1 is dict, expected a number"):
+        load_runs([root])
+
+
+def test_tasks_without_any_finished_result_are_left_out_unless_named(rfx):
+    rfx.make_run("a", [rfx.record("synthetic/retrieval", *rfx.retrieval(0.1, 0.1)),
+                       rfx.record("synthetic/long_dci", *rfx.retrieval(0.2, 0.2)),
+                       rfx.record("synthetic/long_iiw", {}, "mean_R@1", status="skipped")])
+    root = rfx.make_run("b", [rfx.record("synthetic/retrieval", *rfx.retrieval(0.3, 0.3)),
+                              rfx.record("synthetic/long_dci", *rfx.retrieval(0.1, 0.1))]).parent
+    lb = build(load_runs([root]))
+    assert [c.task for c in lb.columns] == ["synthetic/long_dci", "synthetic/retrieval", "synthetic"]
+    assert "left out, no finished result in any run: synthetic/long_iiw" in lb.notes
+    assert lb.frame.loc["a", ("Avg. synthetic", MEAN_OF_MAIN)] == pytest.approx(15.0)
+    named = build(load_runs([root]), tasks=["synthetic/long_iiw", "synthetic/retrieval"])
+    assert [c.task for c in named.columns] == ["synthetic/long_iiw", "synthetic/retrieval", "synthetic"]
+    assert named.frame[("Avg. synthetic", MEAN_OF_MAIN)].isna().all()  # a member has no result

@@ -100,9 +100,10 @@ def test_corner_features_do_not_depend_on_each_other_or_on_padding(corner_model)
         model.token_embedding.weight[49408] += 3.0  # move corner 0 only
         moved = model.encode_text_all(text)
         model.token_embedding.weight[49408] = saved
-        last = int((text == tok.eot_token_id).int().argmax(1).max())
-        trimmed = model.encode_text_all(text[:, :last + 1])
+        states = model._text_tokens(text)  # the whole context length, padding included
+        eot = model.eot_positions(text)
+        untrimmed = torch.stack([states[torch.arange(2), eot - i] for i in range(3)], 1) @ model.text_projection
     # features are [EOT, corner at eot-1 (C1), corner at eot-2 (C0)]
     assert torch.allclose(full[:, :2], moved[:, :2], atol=1e-6)
     assert not torch.allclose(full[:, 2], moved[:, 2])
-    assert torch.allclose(full, trimmed, atol=1e-5)
+    assert text.shape[1] == 128 and torch.allclose(full, untrimmed, atol=1e-5)  # trimming the padding is exact

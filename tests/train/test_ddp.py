@@ -1,6 +1,7 @@
 """DDP on the CPU: two gloo processes (torchrun) against one process on the same global batch."""
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -35,8 +36,15 @@ def test_two_gloo_ranks_match_one_process_and_stay_in_sync(synth_root, tmp_path)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "lipeval.train", "--config", str(cfg_file), "--data", str(synth_root), "--out", str(tmp_path / "two")]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stderr[-3000:]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group: a hang is cleaned up whole
+    try:
+        _, err = proc.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail("the two-process run did not finish in 240 s")
+    assert proc.returncode == 0, err[-3000:]
 
     train(load_config(cfg_file, [f"data.root={synth_root}"]), tmp_path / "one", log=lambda *_: None)
 

@@ -85,7 +85,7 @@ def test_lotlip_run_is_recognised_as_a_corner_model(synth_root, tmp_path):
 
 
 def test_resume_gives_the_same_loss_curve_and_weights(synth_root, tmp_path):
-    cfg = _cfg(synth_root, "name=r", *LOTLIP)
+    cfg = _cfg(synth_root, "name=r", "data.augment=true", *LOTLIP)  # random crops too
     train(cfg, tmp_path / "whole", log=_quiet)
     train(cfg, tmp_path / "split", max_steps=3, log=_quiet)
     assert [r["step"] for r in read_metrics(tmp_path / "split")] == [0, 1, 2]

@@ -1,0 +1,83 @@
+"""`lipeval demo`: the report's checks on made-up records, and a tiny end-to-end run."""
+import csv
+import json
+
+import pytest
+import torch
+
+from lipeval import demo_report
+from lipeval.demo import MODELS, run_demo
+
+MAIN = {"retrieval": "mean_R@1", "zeroshot_classification": "acc1"}
+
+
+def _rec(task, kind, value, chance):
+    m = MAIN[kind]
+    return {"task": task, "kind": kind, "status": "ok", "main_metric": m, "metrics": {m: value}, "chance": {m: chance}}
+
+
+def _records(short_long=0.2, long_long=0.6, zs=0.5):
+    recs = {}
+    for m in MODELS:
+        long_value = short_long if m == "clip_short" else long_long
+        recs[m] = {t["task"]: t for t in [
+            _rec("synthetic/long_dci", "retrieval", long_value, 0.001),
+            _rec("synthetic/long_urban1k", "retrieval", long_value + 0.01, 0.001),
+            _rec("synthetic/retrieval", "retrieval", 0.3, 0.001),
+            _rec("synthetic/zeroshot_shape", "zeroshot_classification", zs, 0.125),
+        ]}
+    return recs
+
+
+def test_checks_pass_only_when_the_numbers_show_the_effect():
+    models = list(MODELS)
+    rows = demo_report.table_rows(_records(), models)
+    assert [ok for ok, _ in demo_report.checks(rows, models)] == [True, True]
+    small_gap = demo_report.table_rows(_records(short_long=0.55), models)
+    assert [ok for ok, _ in demo_report.checks(small_gap, models)] == [False, True]  # 5-point gap < 10
+    near_chance = demo_report.table_rows(_records(zs=0.2), models)
+    ok, text = demo_report.checks(near_chance, models)[1]
+    assert not ok and "clip_short on synthetic/zeroshot_shape (20.0 vs chance 12.5)" in text
+
+
+def test_report_files_state_the_measured_numbers(tmp_path):
+    models = list(MODELS)
+    report = demo_report.write_report(tmp_path, _records(), models, "setup sentence")
+    md = (tmp_path / "leaderboard.md").read_text()
+    assert "| synthetic/long_dci | mean_R@1 | 0.1 | 20.0 | **60.0** | **60.0** |" in md
+    rows = list(csv.DictReader((tmp_path / "leaderboard.csv").open()))
+    assert rows[0]["task"] == "synthetic/long_dci" and float(rows[0]["clip_long"]) == pytest.approx(0.6)
+    assert any(r["task"] == "mean: long-text retrieval" for r in rows)
+    text = (tmp_path / "reading.md").read_text()
+    assert "clip_short 20.5, clip_long 60.5, lotlip 60.5" in text and "- [x]" in text
+    assert (tmp_path / "leaderboard.png").stat().st_size > 1000
+    bad = demo_report.write_report(tmp_path, _records(short_long=0.6, long_long=0.2), models, "s")
+    assert "did NOT show" in bad["reading"]
+
+
+@pytest.fixture
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_tiny_demo_end_to_end(tmp_path, one_thread):
+    setting = {"scale": "tiny", "steps": 2, "warmup": 1, "batch_size": 8}
+    lines = []
+    code = run_demo(tmp_path, setting=setting, log=lines.append)
+    assert code in (0, 1)  # two training steps need not show the effect; the run itself must complete
+    for m in MODELS:
+        recs = [json.loads(p.read_text()) for p in (tmp_path / m).glob("*.json")]
+        assert recs and all(r["status"] == "ok" for r in recs), [r["error"] for r in recs if r["status"] != "ok"]
+        assert {r["task"] for r in recs} >= {"synthetic/retrieval", "synthetic/zeroshot_shape"}
+        assert (tmp_path / "training" / m / "loss.png").is_file()
+    lotlip = json.loads((tmp_path / "lotlip" / "synthetic__retrieval.json").read_text())
+    assert lotlip["model"]["context_length"] == 128
+    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.png", "reading.md", "demo_summary.json"):
+        assert (tmp_path / name).is_file()
+    # a second run reuses the trained models and the finished results
+    lines.clear()
+    assert run_demo(tmp_path, setting=setting, log=lines.append) == code
+    assert sum("trained already" in ln for ln in lines) == 3
