@@ -5,8 +5,9 @@ claims an effect the numbers do not show:
 
   1. the short-caption model scores lower than every long-caption model on every long-text
      retrieval set, and at least LONG_GAP points lower on their mean;
-  2. every model is far above chance (at least FAR_FACTOR x chance and FAR_POINTS points
-     above it) on short-caption retrieval and on every zero-shot task.
+  2. every model is far above chance — at least FAR_FACTOR x chance — on short-caption
+     retrieval and on zero-shot classification (the mean over the zero-shot tasks, whose
+     chance levels differ); the weakest single zero-shot result is named next to it.
 """
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ import math
 from pathlib import Path
 
 LONG_GAP = 0.10  # points (as a fraction) by which the short-caption model must trail on long-text retrieval
-FAR_FACTOR = 2.0
-FAR_POINTS = 0.10
+FAR_FACTOR = 3.0  # "far above chance": at least this multiple of the chance level
 
 SHORT_MODEL = "clip_short"
 LONG_MODELS = ("clip_long", "lotlip")
@@ -123,18 +123,29 @@ def checks(rows: list[dict], models: list[str]) -> list[tuple[bool, str]]:
         out.append((ok, f"{SHORT_MODEL} trails the long-caption models on long-text retrieval "
                         f"(mean main metric over {len(long_rows)} sets; needs every set lower and a gap of at least "
                         f"{100 * LONG_GAP:.0f} points): " + "; ".join(parts)))
-    far_rows = [r for r in rows if r["family"] in ("short-caption retrieval", "zero-shot classification")]
-    if far_rows:
+    retrieval = [r for r in rows if r["family"] == "short-caption retrieval"]
+    zeroshot = [r for r in rows if r["family"] == "zero-shot classification"]
+    if retrieval or zeroshot:
+        targets = [(r["task"], r) for r in retrieval]
+        if zeroshot:
+            mean = {"chance": _mean([r["chance"] for r in zeroshot]), **{m: _mean([r[m] for r in zeroshot])
+                                                                          for m in models}}
+            targets.append((f"zero-shot classification (mean of {len(zeroshot)})", mean))
         misses = []
-        for r in far_rows:
+        for name, r in targets:
             for m in models:
                 v, c = r[m], r["chance"]
-                if v is None or c is None or v < FAR_FACTOR * c or v < c + FAR_POINTS:
-                    misses.append(f"{m} on {r['task']} ({_pct(v)} vs chance {_pct(c)})")
-        out.append((not misses, f"every model far above chance (at least {FAR_FACTOR:g}x chance and "
-                                f"{100 * FAR_POINTS:.0f} points above it) on short-caption retrieval and zero-shot "
-                                f"classification, {len(far_rows)} tasks: "
-                                + ("yes" if not misses else "not for " + "; ".join(misses))))
+                if v is None or c is None or v < FAR_FACTOR * c:
+                    misses.append(f"{m} on {name} ({_pct(v)} vs chance {_pct(c)})")
+        text = (f"every model far above chance (at least {FAR_FACTOR:g}x chance) on short-caption retrieval and "
+                f"zero-shot classification: " + ("yes" if not misses else "NOT for " + "; ".join(misses)))
+        weakest = min(((r[m] / r["chance"], m, r) for r in zeroshot for m in models
+                       if r[m] is not None and r["chance"]), default=None, key=lambda x: x[0])
+        if weakest:
+            ratio, m, r = weakest
+            text += (f". Weakest single zero-shot result: {m} on {r['task']}, {_pct(r[m])} vs chance "
+                     f"{_pct(r['chance'])} ({ratio:.1f}x)")
+        out.append((not misses, text))
     return out
 
 
@@ -173,6 +184,13 @@ def reading(rows: list[dict], means: list[dict], models: list[str], setup: str) 
     elif long_check:
         lines.append("The expected long-caption effect did NOT show clearly in this run: see the first check. "
                      "The numbers above are what was measured.")
+    if SHORT_MODEL in models:
+        ahead = [r for r in means if r["family"] != "long-text retrieval" and r[SHORT_MODEL] is not None
+                 and all(r[m] is not None and r[SHORT_MODEL] > r[m] for m in models if m != SHORT_MODEL)]
+        if ahead:
+            parts = [f"{r['family']} ({', '.join(f'{m} {_pct(r[m])}' for m in models)})" for r in ahead]
+            lines.append(f"The trade-off also runs the other way: {SHORT_MODEL} is ahead on " + " and ".join(parts)
+                         + ", tasks about the main object that short captions name.")
     far = [c for c in results if "chance" in c[1]]
     if far and far[0][0]:
         lines.append("All three models learned the basics: they are far above chance on short-caption retrieval "

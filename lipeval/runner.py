@@ -77,6 +77,11 @@ def protocol_for(task: TaskConfig, kind: str, overrides: dict) -> dict:
     return proto
 
 
+def full_protocol(task: TaskConfig, kind: str, overrides: dict) -> dict:
+    """What a result records as its protocol: the kind's options as used, plus the reader's options."""
+    return {**protocol_for(task, kind, overrides), **{f"reader.{k}": v for k, v in task.args.items()}}
+
+
 class Runner:
     def __init__(self, opts: RunOptions, log=print):
         self.opts = opts
@@ -103,12 +108,18 @@ class Runner:
         return self.opts.out / f"{task.file_stem}.json"
 
     def is_done(self, task: TaskConfig) -> bool:
+        """A finished record of this task, model, limit and protocol (a changed kind default re-runs)."""
         rec = read_record(self.result_path(task))
-        return (
+        if not (
             rec is not None and rec.get("status") == "ok" and rec.get("config_hash") == task.config_hash()
             and rec.get("limit") == self.opts.limit and (rec.get("model") or {}).get("spec") == self.opts.model
-            and rec.get("protocol_overrides", {}) == self.opts.protocol
-        )
+            and rec.get("protocol_overrides", {}) == self.opts.protocol and rec.get("kind") in KINDS
+        ):
+            return False
+        try:
+            return rec.get("protocol") == full_protocol(task, rec["kind"], self.opts.protocol)
+        except ConfigError:
+            return False
 
     def check_out_dir(self, tasks: list[TaskConfig]) -> None:
         """Refuse to overwrite another model's results in the same --out folder."""
@@ -176,7 +187,7 @@ class Runner:
                 data = data.limit(o.limit)
             timing["load_data"] = time.perf_counter() - t0
             protocol = protocol_for(task, kind, o.protocol)
-            rec["protocol"] = {**protocol, **{f"reader.{k}": v for k, v in task.args.items()}}
+            rec["protocol"] = full_protocol(task, kind, o.protocol)
             embedder = self.embedder()
             before = dict(embedder.seconds)
             t0 = time.perf_counter()

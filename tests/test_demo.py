@@ -35,9 +35,10 @@ def test_checks_pass_only_when_the_numbers_show_the_effect():
     assert [ok for ok, _ in demo_report.checks(rows, models)] == [True, True]
     small_gap = demo_report.table_rows(_records(short_long=0.55), models)
     assert [ok for ok, _ in demo_report.checks(small_gap, models)] == [False, True]  # 5-point gap < 10
-    near_chance = demo_report.table_rows(_records(zs=0.2), models)
+    near_chance = demo_report.table_rows(_records(zs=0.3), models)  # 2.4x chance: not "far" (3x)
     ok, text = demo_report.checks(near_chance, models)[1]
-    assert not ok and "clip_short on synthetic/zeroshot_shape (20.0 vs chance 12.5)" in text
+    assert not ok and "clip_short on zero-shot classification (mean of 1) (30.0 vs chance 12.5)" in text
+    assert "Weakest single zero-shot result: clip_short on synthetic/zeroshot_shape, 30.0" in text
 
 
 def test_report_files_state_the_measured_numbers(tmp_path):

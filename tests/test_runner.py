@@ -127,3 +127,15 @@ def test_protocol_override_is_validated_and_recorded(synth_root, tmp_path):
     assert recs[0]["protocol"]["tie_policy"] == "optimistic"
     _, recs = _run(_opts(synth_root, tmp_path / "out2", None, protocol={"bogus": "1"}), ["synthetic/retrieval"])
     assert recs[0]["status"] == "failed" and "no task kind has this option" in recs[0]["error"]
+
+
+def test_changed_kind_default_reruns_the_task(synth_root, tmp_path, monkeypatch):
+    from lipeval.kinds import KINDS
+
+    opts = _opts(synth_root, tmp_path / "out", tmp_path / "cache")
+    _run(opts, ["synthetic/retrieval"])
+    _, recs = _run(opts, ["synthetic/retrieval"])
+    assert recs[0].get("_cached")  # the recorded protocol survives the JSON round trip
+    monkeypatch.setitem(KINDS["retrieval"]["protocol"], "tie_policy", "optimistic")
+    _, recs = _run(opts, ["synthetic/retrieval"])
+    assert not recs[0].get("_cached") and recs[0]["protocol"]["tie_policy"] == "optimistic"
