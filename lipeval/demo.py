@@ -20,10 +20,11 @@ from pathlib import Path
 
 MODELS = ("clip_short", "clip_long", "lotlip")
 
-# Suite scale and training length. `quick` keeps the same models on a smaller world.
+# Suite scale, and overrides of the configs' training length. `quick` trains the same models
+# for fewer steps on a smaller world.
 SETTINGS: dict[str, dict] = {
-    "default": {"scale": "default", "steps": 250, "warmup": 25, "batch_size": 128},
-    "quick": {"scale": "small", "steps": 60, "warmup": 6, "batch_size": 128},
+    "default": {"scale": "default"},
+    "quick": {"scale": "small", "steps": 50, "warmup": 5},
 }
 
 
@@ -50,20 +51,21 @@ def _train(model: str, setting: dict, data: Path, runs: Path, log) -> tuple[Path
     from lipeval.train.config import dump_config, load_config
     from lipeval.train.trainer import SUMMARY, train
 
-    cfg = load_config(config_path(model), [
-        f"data.root={data}", f"schedule.steps={setting['steps']}", f"schedule.warmup={setting['warmup']}",
-        f"schedule.batch_size={setting['batch_size']}", f"log.checkpoint_every={setting['steps']}",
-    ])
+    overrides = [f"data.root={data}"] + [f"schedule.{k}={setting[k]}" for k in ("steps", "warmup", "batch_size")
+                                          if k in setting]
+    cfg = load_config(config_path(model), overrides)
+    steps = cfg["schedule"]["steps"]
+    cfg["log"]["checkpoint_every"] = steps  # one checkpoint, at the end
     run_dir = runs / model
     summary_file = run_dir / SUMMARY
     same = (run_dir / "config.yaml").is_file() and (run_dir / "config.yaml").read_text() == dump_config(cfg)
-    if same and summary_file.is_file() and json.loads(summary_file.read_text()).get("steps_done") == setting["steps"]:
+    if same and summary_file.is_file() and json.loads(summary_file.read_text()).get("steps_done") == steps:
         log(f"{model}: trained already ({run_dir})")
         return run_dir, False, json.loads(summary_file.read_text())
     resume = same and bool(complete_steps(run_dir))
     if not same and run_dir.exists():
         shutil.rmtree(run_dir)  # a demo-owned folder holding a run with other settings
-    log(f"{model}: training {setting['steps']} steps x {setting['batch_size']} images ...")
+    log(f"{model}: training {steps} steps x {cfg['schedule']['batch_size']} images ...")
     return run_dir, True, train(cfg, run_dir, resume=resume, log=log)
 
 
@@ -90,9 +92,11 @@ def _copy_training(run_dir: Path, dest: Path) -> None:
 
 def _setup_text(setting: dict, summaries: dict[str, dict]) -> str:
     speeds = ", ".join(f"{m} {s['samples_per_s']:.0f}" for m, s in summaries.items() if s.get("samples_per_s"))
+    steps = sorted({s["steps_total"] for s in summaries.values()})
+    batch = sorted({s["global_batch"] for s in summaries.values()})
     return (f"Three tiny open_clip models (ResNet image tower, 64x64 images) were trained from scratch on the "
-            f"synthetic shapes world (scale `{setting['scale']}`) for {setting['steps']} steps of "
-            f"{setting['batch_size']} images: `clip_short` on short captions only (77 tokens), `clip_long` on long "
+            f"synthetic shapes world (scale `{setting['scale']}`) for {'/'.join(map(str, steps))} steps of "
+            f"{'/'.join(map(str, batch))} images: `clip_short` on short captions only (77 tokens), `clip_long` on long "
             f"captions only (77 tokens, so the longest captions are cut), and `lotlip` with two corner tokens in a "
             f"128-token text tower on a short caption plus a window of three long-caption sentences. Each was then "
             f"scored on every synthetic task. Training speed (samples/s): {speeds or 'reused runs'}.")

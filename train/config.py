@@ -59,7 +59,6 @@ DEFAULTS: dict = {
         "device": "auto",            # auto | cpu | cuda
         "precision": "auto",         # auto: bf16 autocast + TF32 on CUDA, fp32 on CPU | fp32 | bf16
         "sync_bn": False,            # SyncBatchNorm across ranks (ResNet towers)
-        "trim_text": True,           # run the text tower only up to the batch's longest text (exact)
         "threads": None,             # CPU threads for torch (None: torch's default)
     },
     "log": {

@@ -1,9 +1,11 @@
 """Build the model to train with open_clip's factory, and describe it for the run folder.
 
 CLIP and LiT are open_clip `CLIP` models from an architecture config (lipeval's tiny
-configs included). LoTLIP is the same model with K extra vocabulary rows, switched to
-corner-token text encoding (lipeval.models.corner_text). LiT loads a trained image tower
-and locks it with open_clip's `lock_image_tower`.
+configs included); LoTLIP is the same model with K extra vocabulary rows for its corner
+tokens. Every model's text tower runs through lipeval.models.corner_text (K = 0 for CLIP
+and LiT: open_clip's own text encoding, with the padding trimmed), the same path the
+adapter evaluates with. LiT loads a trained image tower and locks it with open_clip's
+`lock_image_tower`.
 
 The run folder's `open_clip_config.json` holds the exact `model_cfg` given to the factory,
 the preprocessing config, and a `lipeval` block (variant, context length, corner tokens),
@@ -15,7 +17,6 @@ import copy
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from lipeval.errors import ConfigError
@@ -66,12 +67,9 @@ def model_config(cfg: dict) -> tuple[dict, dict]:
         text["context_length"] = int(m["context_length"])
     base_vocab = int(text.get("vocab_size", 49408))
     k = int(m["corner_tokens"])
-    block = {"variant": "clip", "context_length": int(text.get("context_length", 77)), "trainer": "lipeval.train"}
-    if k:
-        text["vocab_size"] = base_vocab + k
-        tok = open_clip.get_tokenizer(m["arch"])
-        block = {**corner_text.marker(k, text.get("context_length", 77), base_vocab, tok.eot_token_id),
-                 "trainer": "lipeval.train"}
+    text["vocab_size"] = base_vocab + k
+    eot = open_clip.get_tokenizer(m["arch"]).eot_token_id
+    block = {**corner_text.marker(k, text.get("context_length", 77), base_vocab, eot), "trainer": "lipeval.train"}
     return model_cfg, block
 
 
@@ -84,8 +82,7 @@ def build(cfg: dict):
     model, preprocess_train, preprocess_eval = open_clip.create_model_and_transforms(
         m["arch"], text_cfg=copy.deepcopy(model_cfg["text_cfg"]), device="cpu")
     tokenizer = open_clip.get_tokenizer(m["arch"], context_length=model_cfg["text_cfg"]["context_length"])
-    if block["variant"] == corner_text.VARIANT:
-        model, tokenizer = corner_text.apply_marker(model, tokenizer, block)
+    model, tokenizer = corner_text.apply_marker(model, tokenizer, block)
     if m["init"]:
         _load_into(model, load_state(m["init"]), f"model.init {m['init']}")
     if m["image_tower"]:
@@ -109,50 +106,19 @@ def _load_into(module: nn.Module, state: dict, what: str) -> None:
         raise ConfigError(f"{what} does not fit model.arch: {' '.join(lines)[:500]}") from None
 
 
-def trim_padding(tokens: torch.Tensor, eot_id: int) -> torch.Tensor:
-    """Drop the padding columns after the batch's last end-of-text.
-
-    Exact for a causal text tower: a position's output depends only on the positions before
-    it, so every pooled (EOT or corner) feature is unchanged, and the tower does far less
-    work on short captions (open_clip always runs the full context length).
-    """
-    last = int((tokens == eot_id).int().argmax(dim=1).max())
-    return tokens[:, :last + 1]
-
-
-def encode_text_trimmed(clip, text: torch.Tensor) -> torch.Tensor:
-    """open_clip's `CLIP.encode_text` for a sequence shorter than the context length."""
-    from open_clip.transformer import text_global_pool
-
-    n = text.shape[1]
-    cast_dtype = clip.transformer.get_cast_dtype()
-    x = clip.token_embedding(text).to(cast_dtype) + clip.positional_embedding[:n].to(cast_dtype)
-    x = clip.transformer(x, attn_mask=clip.attn_mask[:n, :n])
-    x = clip.ln_final(x)
-    x = text_global_pool(x, text, clip.text_pool_type, eos_token_id=getattr(clip, "text_eos_id", None))
-    if isinstance(clip.text_projection, nn.Linear):
-        return clip.text_projection(x)
-    return x @ clip.text_projection if clip.text_projection is not None else x
-
-
 class ContrastiveModel(nn.Module):
     """What DDP wraps: images and the token batches of every text view -> normalised features.
 
-    All views are encoded in one text forward, trimmed to the batch's longest text. A view
-    with features 'all' on a corner-token model contributes K + 1 features (EOT first),
-    every other view one.
+    Each view is encoded on its own (so each is trimmed to its own longest text). A view with
+    features 'all' contributes the EOT and every corner feature (K + 1), any other view its
+    EOT feature.
     """
 
-    def __init__(self, clip: nn.Module, view_features: list[str], lock_image: bool = False,
-                 eot_id: int | None = None):
+    def __init__(self, clip: corner_text.CornerTextCLIP, view_features: list[str], lock_image: bool = False):
         super().__init__()
         self.clip = clip
         self.view_features = list(view_features)
         self.lock_image = lock_image
-        self.corners = isinstance(clip, corner_text.CornerTextCLIP)
-        self.eot_id = eot_id  # None: no trimming (the full context length, as open_clip runs it)
-        if eot_id is not None and not self.corners and getattr(clip, "text_pool_type", "argmax") != "argmax":
-            self.eot_id = None  # trimming is only known to be exact for EOT (argmax) pooling
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -166,18 +132,8 @@ class ContrastiveModel(nn.Module):
                 image_features = self.clip.encode_image(images, normalize=True)
         else:
             image_features = self.clip.encode_image(images, normalize=True)
-        b = images.shape[0]
-        text = torch.cat(tokens, dim=0)
-        if self.eot_id is not None:
-            text = trim_padding(text, self.eot_id)
-        if self.corners:
-            every = self.clip.encode_text_all(text, normalize=True)  # [V*B, K+1, D]
-        elif self.eot_id is not None:
-            every = F.normalize(encode_text_trimmed(self.clip, text), dim=-1)[:, None]  # [V*B, 1, D]
-        else:
-            every = self.clip.encode_text(text, normalize=True)[:, None]
         text_features = []
-        for v, mode in enumerate(self.view_features):
-            chunk = every[v * b:(v + 1) * b]
-            text_features.extend(chunk.unbind(1) if mode == "all" else [chunk[:, 0]])
+        for tok, mode in zip(tokens, self.view_features):
+            every = self.clip.encode_text_all(tok, normalize=True)  # [B, K+1, D], EOT first
+            text_features.extend(every.unbind(1) if mode == "all" else [every[:, 0]])
         return image_features, text_features, self.clip.logit_scale.exp()

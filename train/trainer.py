@@ -122,8 +122,7 @@ def _train(cfg, out, max_steps, resume, info, log) -> dict:
         clip = torch.nn.SyncBatchNorm.convert_sync_batchnorm(clip)
     clip = clip.to(device)
     view_features = [v.get("features", "first") for v in cfg["data"]["texts"]]
-    eot_id = getattr(tokenizer, "eot_token_id", None) if cfg["run"]["trim_text"] else None
-    module = ContrastiveModel(clip, view_features, lock_image=bool(cfg["model"]["lock_image"]), eot_id=eot_id)
+    module = ContrastiveModel(clip, view_features, lock_image=bool(cfg["model"]["lock_image"]))
     module.train()
     optimizer = build_optimizer(clip, cfg["optim"])
     if train_state is not None:

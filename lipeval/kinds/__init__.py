@@ -36,7 +36,7 @@ KINDS: dict[str, dict] = {
         # fewshot_k: 0 = every training image
         "protocol": {"features": "pre_proj", "tie_policy": "pessimistic", "select_on": "auto",
                      "val_fraction": 0.2, "fewshot_k": 0, "seed": 0, "lambda": "search", "max_iter": 1000,
-                     "tol": 1e-6},
+                     "tol": 1e-4},
     },
     "caption_selection": {
         "module": "lipeval.kinds.caption_selection",

@@ -27,6 +27,7 @@ from lipeval.metrics.probe import mean_top1_top5, roc_auc, voc11_map
 
 SINGLE_LABEL_METRICS = ("acc1", "acc5", "mean_per_class_recall", "mean_top1_top5", "roc_auc")
 MULTILABEL_METRICS = ("mAP", "mAP_11pt")
+NOTE_KEYS = ("n_listed", "n_missing", "note", "split_note", "split")  # reader notes copied into `info`
 
 
 def probe_metrics(scores: torch.Tensor, labels, multilabel: bool, tie_policy: str) -> dict[str, float]:
@@ -164,9 +165,11 @@ def run(data: ProbeData, embedder, protocol: dict) -> tuple[dict, dict]:
         raise DataError(f"{data.source}: no validation images for the λ search ({val_source}; "
                         f"{len(data.train.labels)} training images); give a val split or a fixed --protocol lambda=")
 
-    on = lambda t: t.to(device=device, dtype=probe_fit.DTYPE)  # noqa: E731
-    x_train, x_val, x_test = on(x_train), on(x_val), on(x_test)
-    select = lambda scores, y: probe_metrics(scores, y, data.multilabel, o["tie_policy"])[o["select_on"]]  # noqa: E731
+    x_train, x_val, x_test = (t.to(device=device, dtype=probe_fit.DTYPE) for t in (x_train, x_val, x_test))
+
+    def select(scores: torch.Tensor, y) -> float:
+        return probe_metrics(scores, y, data.multilabel, o["tie_policy"])[o["select_on"]]
+
     kw = {"max_iter": o["max_iter"], "tol": o["tol"]}
     t0 = time.perf_counter()
     search_info = None
@@ -205,6 +208,8 @@ def run(data: ProbeData, embedder, protocol: dict) -> tuple[dict, dict]:
         "final_fit": {"loss": final.loss, "n_iter": final.n_iter, "converged": final.converged,
                       "grad_bound": final.grad_bound},
         "fit_device": str(device), "fit_seconds": fit_seconds,
+        "data_notes": {name: {k: d.extra[k] for k in NOTE_KEYS if k in d.extra}
+                       for name, d in data.splits().items() if any(k in d.extra for k in NOTE_KEYS)},
         "chance": chance,
     }
     return metrics, info

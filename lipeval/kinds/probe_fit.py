@@ -24,10 +24,9 @@ at zero, c·σ²_k + λ/N (c = 1/K for a K-class softmax, 1/4 for logistic losse
 not change the minimiser; it makes the problem well conditioned, so a fit takes tens of iterations where
 scikit-learn's unpreconditioned L-BFGS may run into its 1000-iteration cap. A fit stops when every entry of
 the gradient of f in the original coordinates is at most ``tol`` in absolute value (scikit-learn's criterion;
-checked through a bound that is never smaller than the largest entry), after ``max_iter`` iterations, or
-when the line search can make no progress in floating point. The default ``tol`` is 1e-6, tighter than
-scikit-learn's 1e-4, which at small λ stops visibly short of the minimiser; arithmetic is float64
-(``DTYPE``), as float32 rounding alone keeps the gradient bound near 1e-5 for wide features.
+checked through a bound that is never smaller than the largest entry; scikit-learn's default 1e-4), after
+``max_iter`` iterations, or when the line search can make no progress in floating point. Arithmetic is
+float64 (``DTYPE``).
 
 The search: λ runs over ``LAMBDAS`` (97 values, 1e-6 ... 1e6, 8 per decade). The seven values 1e-6, 1e-4,
 ..., 1e6 are tried first, from the largest down, then the interval around the best is halved (steps of 8, 4,
@@ -50,8 +49,8 @@ LAMBDAS: tuple[float, ...] = tuple(
 )
 COARSE_STEP = 2 * STEPS_PER_DECADE  # 1e-6, 1e-4, ..., 1e6
 MAX_ITER = 1000  # scikit-learn's max_iter in the CLIP paper's setup
-TOL = 1e-6  # on the largest gradient entry; scikit-learn's default 1e-4 stops short of the optimum at small λ
-DTYPE = torch.float64  # float32 rounding puts a floor near 1e-5 under the gradient bound for wide features
+TOL = 1e-4  # scikit-learn's default tol: the largest gradient entry of the mean-scaled objective
+DTYPE = torch.float64  # float32 rounding alone keeps the gradient bound near 1e-5 for wide features
 HISTORY = 20
 ARMIJO = 1e-4
 MAX_HALVINGS = 12
@@ -110,6 +109,12 @@ class Prepared:
     mean: torch.Tensor
     basis: torch.Tensor
     var: torch.Tensor
+    _x_sq: torch.Tensor | None = None
+
+    def x_squared(self) -> torch.Tensor:
+        if self._x_sq is None:
+            self._x_sq = self.x.pow(2)
+        return self._x_sq
 
     @staticmethod
     def of(x: torch.Tensor) -> "Prepared":
@@ -147,7 +152,8 @@ def fit_logistic(x, labels, n_classes: int, lam: float, *, init: tuple[torch.Ten
     """Fit the probe on features ``x`` (N, D) and ``labels`` ((N,) ints or (N, C) 0/1) at strength ``lam``.
 
     Runs on ``x``'s device and dtype. ``init`` = (weight, bias) in the original feature space (e.g. another
-    fit's) warm-starts it; ``prepared`` (``Prepared.of(x)``) saves redoing the rotation for repeated fits.
+    fit's) warm-starts it (ignored when its shape does not fit this problem); ``prepared``
+    (``Prepared.of(x)``) saves redoing the rotation for repeated fits on the same features.
     """
     labels = torch.as_tensor(labels, device=x.device)
     loss, cols, target = problem_of(labels, n_classes)
@@ -163,9 +169,13 @@ def fit_logistic(x, labels, n_classes: int, lam: float, *, init: tuple[torch.Ten
         return _finish(w_t, b_c, p, loss, cols, n_classes, lam, 0, True, 0.0, 0.0)
 
     reg = float(lam) / n
-    curv = 1.0 / k if loss == "softmax" else 0.25
-    scale_w = torch.sqrt(curv * p.var + reg)  # preconditioner: V = W_t * scale_w, beta = b_c * scale_b
-    scale_b = math.sqrt(curv)
+    # preconditioner: V = W_t * scale_w, beta = b_c * scale_b, the square root of the objective's curvature
+    # along each (class, coordinate) at the starting point, the Jacobi approximation in the rotated basis
+    z = torch.addmm(b_c, p.x, w_t.T)
+    prob = torch.softmax(z, dim=1) if loss == "softmax" else torch.sigmoid(z)
+    curv = prob * (1 - prob)
+    scale_w = torch.sqrt((curv.T @ p.x_squared()) / n + reg)
+    scale_b = torch.sqrt(curv.mean(dim=0).clamp(min=1e-12))
     mean_inf = float(p.mean.abs().max()) if p.mean.numel() else 0.0
 
     def evaluate(theta: torch.Tensor):

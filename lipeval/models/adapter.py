@@ -188,8 +188,8 @@ def _standard_encode_image(model) -> bool:
         "CLIP.encode_image", "CustomTextCLIP.encode_image")
 
 
-def _corner_marker(spec: ModelSpec) -> dict | None:
-    """The corner-token marker of a local-dir model's open_clip_config.json, or None."""
+def _trainer_marker(spec: ModelSpec) -> dict | None:
+    """The trainer's block (text variant, corner tokens) of a local-dir model's open_clip_config.json, or None."""
     if not spec.model_name.startswith("local-dir:"):
         return None
     from lipeval.models.corner_text import read_marker
@@ -267,11 +267,11 @@ def load_model(spec_str: str, device: str = "cpu", precision: str = "fp32", seed
         _load_checkpoint(model, spec, ckpt, trust_checkpoint)
     config = open_clip.get_model_config(spec.model_name) or {}
     tokenizer = open_clip.get_tokenizer(spec.model_name)
-    corner = _corner_marker(spec)
-    if corner is not None:  # a corner-token (LoTLIP) model written by lipeval's trainer
+    trained = _trainer_marker(spec)
+    if trained is not None:  # written by lipeval's trainer: CLIP, or corner-token (LoTLIP) text tower
         from lipeval.models import corner_text
 
-        model, tokenizer = corner_text.apply_marker(model, tokenizer, corner)
-        config = {**config, corner_text.MARKER_KEY: corner}  # the variant is part of the fingerprint
+        model, tokenizer = corner_text.apply_marker(model, tokenizer, trained)
+        config = {**config, corner_text.MARKER_KEY: trained}  # the variant is part of the fingerprint
     model = model.to(device)
     return ClipAdapter(model, tokenizer, preprocess, spec, config, device, precision, seed)

@@ -11,10 +11,16 @@ tokens never see a corner, and the corners and EOT never see each other. EOT and
 corner therefore summarise the same text independently. The pooled features are taken at
 `eot - i` for i = 0..K; feature 0 (EOT) is the model's text embedding at evaluation.
 
+With K = 0 this is exactly open_clip's CLIP text encoding (causal mask, EOT pooling).
+Either way the padding after the batch's last EOT is dropped before the tower runs: the
+tower is causal, so no pooled feature depends on it, and short texts cost a fraction of the
+full context length. Models written by lipeval's trainer (K = 0 or more) are trained and
+evaluated through this one path.
+
 The model adds no parameters or buffers to `CLIP`, so its state dict is a plain open_clip
-state dict and open_clip's factory and checkpoint loader build and load it; the corner
-behaviour is switched on by `convert()`, driven by the marker that the trainer writes into
-the run folder's `open_clip_config.json` under the key `MARKER_KEY`.
+state dict and open_clip's factory and checkpoint loader build and load it; the behaviour is
+switched on by `convert()`, driven by the block that the trainer writes into the run
+folder's `open_clip_config.json` under the key `MARKER_KEY`.
 """
 from __future__ import annotations
 
@@ -26,7 +32,8 @@ import torch.nn.functional as F
 from open_clip.model import CLIP
 
 MARKER_KEY = "lipeval"
-VARIANT = "corner_text"
+VARIANT = "corner_text"  # K > 0 corner tokens
+PLAIN = "clip"  # K = 0: open_clip's CLIP text encoding
 
 
 def corner_attention_allowed(eot_pos: torch.Tensor, seq_len: int, num_corners: int) -> torch.Tensor:
@@ -107,7 +114,7 @@ def insert_corners(tokens: torch.Tensor, eot_id: int, corner_ids: list[int]) -> 
 
 
 class CornerTextCLIP(CLIP):
-    """open_clip CLIP whose text tower carries K corner tokens; see the module docstring.
+    """open_clip CLIP whose text tower carries K >= 0 corner tokens; see the module docstring.
 
     Built by `convert(clip_model, ...)`; never constructed directly, so open_clip's factory
     stays the only place a model is built.
@@ -122,9 +129,12 @@ class CornerTextCLIP(CLIP):
         seq_len = text.shape[1]
         x = self.token_embedding(text).to(cast_dtype)
         x = x + self.positional_embedding[:seq_len].to(cast_dtype)
-        eot = self.eot_positions(text)
-        mask = corner_attention_mask(eot, seq_len, self.num_corners, self.transformer.resblocks[0].attn.num_heads,
-                                     dtype=x.dtype)
+        if self.num_corners:
+            eot = self.eot_positions(text)
+            mask = corner_attention_mask(eot, seq_len, self.num_corners,
+                                         self.transformer.resblocks[0].attn.num_heads, dtype=x.dtype)
+        else:
+            mask = self.attn_mask[:seq_len, :seq_len]  # open_clip's causal mask
         x = self.transformer(x, attn_mask=mask)
         return self.ln_final(x)
 
@@ -141,8 +151,7 @@ class CornerTextCLIP(CLIP):
     def encode_text_all(self, text: torch.Tensor, normalize: bool = False) -> torch.Tensor:
         """[B, K + 1, D]: the EOT feature, then the corner features at eot-1, ..., eot-K.
 
-        The padding after the batch's last EOT is dropped first: the tower is causal, so no
-        pooled feature depends on it, and short texts cost far less than the full context.
+        The padding after the batch's last EOT is dropped first (exact, see the module docstring).
         """
         eot = self.eot_positions(text)
         text = text[:, :int(eot.max()) + 1]
@@ -158,11 +167,13 @@ class CornerTextCLIP(CLIP):
 
 
 def convert(model: CLIP, num_corners: int, eot_token_id: int) -> CornerTextCLIP:
-    """Switch an open_clip CLIP (built with K extra vocabulary rows) to corner-token text encoding."""
+    """Switch an open_clip CLIP (built with K extra vocabulary rows) to this text encoding (K >= 0)."""
     if not isinstance(model, CLIP):
         raise TypeError(f"corner tokens need open_clip's CLIP text tower, got {type(model).__name__}")
-    if num_corners < 1:
-        raise ValueError(f"num_corners must be >= 1, got {num_corners}")
+    if num_corners < 0:
+        raise ValueError(f"num_corners must be >= 0, got {num_corners}")
+    if getattr(model, "text_pool_type", "argmax") not in ("argmax", "eos"):
+        raise ValueError(f"the text tower pools with {model.text_pool_type!r}; EOT pooling is needed")
     model.__class__ = CornerTextCLIP  # adds methods only: no parameters, buffers or state
     model.num_corners = int(num_corners)
     model.eot_token_id = int(eot_token_id)
@@ -171,22 +182,27 @@ def convert(model: CLIP, num_corners: int, eot_token_id: int) -> CornerTextCLIP:
 
 def marker(num_corners: int, context_length: int, base_vocab: int, eot_token_id: int) -> dict:
     """The block written into open_clip_config.json under MARKER_KEY."""
-    return {"variant": VARIANT, "num_corner_tokens": int(num_corners), "context_length": int(context_length),
-            "base_vocab_size": int(base_vocab), "eot_token_id": int(eot_token_id)}
+    return {"variant": VARIANT if num_corners else PLAIN, "num_corner_tokens": int(num_corners),
+            "context_length": int(context_length), "base_vocab_size": int(base_vocab),
+            "eot_token_id": int(eot_token_id)}
 
 
 def read_marker(folder: Path | str) -> dict | None:
-    """The corner-token marker of a model folder's open_clip_config.json, or None for a plain model."""
+    """The trainer's block in a model folder's open_clip_config.json, or None (any other model)."""
     path = Path(folder) / "open_clip_config.json"
     if not path.is_file():
         return None
-    block = json.loads(path.read_text()).get(MARKER_KEY) or {}
-    return block if block.get("variant") == VARIANT else None
+    try:
+        block = json.loads(path.read_text()).get(MARKER_KEY) or {}
+    except (ValueError, AttributeError):
+        return None
+    return block if block.get("variant") in (VARIANT, PLAIN) and "eot_token_id" in block else None
 
 
 def apply_marker(model, tokenizer, block: dict):
-    """(model, tokenizer) switched to the corner-token variant described by `block`."""
+    """(model, tokenizer) switched to the text encoding described by `block`."""
     k = int(block["num_corner_tokens"])
     model = convert(model, k, int(block["eot_token_id"]))
-    tok = CornerTokenizer(tokenizer, int(block["context_length"]), k, int(block["base_vocab_size"]))
-    return model, tok
+    if k:
+        tokenizer = CornerTokenizer(tokenizer, int(block["context_length"]), k, int(block["base_vocab_size"]))
+    return model, tokenizer

@@ -110,6 +110,14 @@ def test_run_on_fixed_features_fits_searches_and_scores():
     assert json.dumps(again) == json.dumps(metrics)  # deterministic (NaN included)
 
 
+def test_reader_notes_reach_the_record():
+    train, ft = _data(30, 3, 3, 10, "tr")
+    test, fs = _data(30, 3, 3, 11, "te")
+    train.extra.update(n_listed=40, n_missing=10, class_folders=["a", "b", "c"])
+    _, info = lp.run(ProbeData(train, test), _Embedder({**ft, **fs}), {**DEFAULTS, "lambda": 1.0})
+    assert info["data_notes"] == {"train": {"n_listed": 40, "n_missing": 10}}
+
+
 def test_run_with_own_val_split_fixed_lambda_and_fewshot():
     train, ft = _data(60, 4, 3, 2, "tr")
     val, fv = _data(30, 4, 3, 3, "va")

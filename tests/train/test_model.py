@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from lipeval.train.config import load_config
-from lipeval.train.model import ContrastiveModel, build, encode_text_trimmed, trim_padding
+from lipeval.models.corner_text import CornerTextCLIP
+from lipeval.train.model import ContrastiveModel, build
 from lipeval.train.optim import build_optimizer, build_schedule, clamp_logit_scale, param_groups
 
 
@@ -13,13 +14,17 @@ def clip_parts():
     return build(load_config(None, ["model.arch=lipeval-tiny-rn"]))
 
 
-def test_trimmed_text_encoding_equals_open_clip(clip_parts):
+def test_plain_model_text_encoding_equals_open_clip(clip_parts):
+    import open_clip
+
     model, tok, *_ = clip_parts
+    assert isinstance(model, CornerTextCLIP) and model.num_corners == 0
     text = tok(["a red circle", "a large blue star in the top left on a striped background"])
-    short = trim_padding(text, tok.eot_token_id)
-    assert short.shape[1] < text.shape[1] and short.shape[1] == int(text.argmax(1).max()) + 1
+    assert text.shape[1] == 77
     with torch.no_grad():
-        assert torch.allclose(encode_text_trimmed(model, short), model.encode_text(text), atol=1e-5)
+        ours = model.encode_text(text)  # padding after the longest text dropped
+        reference = open_clip.model.CLIP.encode_text(model, text)  # open_clip's own, all 77 positions
+    assert torch.allclose(ours, reference, atol=1e-5)
 
 
 def test_views_give_one_feature_each_or_all_corner_features():
@@ -29,7 +34,7 @@ def test_views_give_one_feature_each_or_all_corner_features():
     model, tok, _, _, cfg_json = build(cfg)
     assert cfg_json["model_cfg"]["text_cfg"]["vocab_size"] == 49408 + 2
     assert cfg_json["lipeval"]["variant"] == "corner_text" and cfg_json["lipeval"]["context_length"] == 128
-    m = ContrastiveModel(model, ["first", "all"], eot_id=tok.eot_token_id)
+    m = ContrastiveModel(model, ["first", "all"])
     img, feats, scale = m(torch.zeros(2, 3, 64, 64), [tok(["a", "b"]), tok(["c d", "e f g"])])
     assert img.shape == (2, 128) and len(feats) == 1 + 3 and all(f.shape == (2, 128) for f in feats)
     assert scale.item() == pytest.approx(1 / 0.07, rel=1e-4)

@@ -48,10 +48,27 @@ def test_run_folder_holds_weights_state_metrics_and_plot(clip_run):
 
 
 def test_trained_weights_load_and_score_in_lipeval(clip_run, synth_root, tmp_path):
+    import shutil
+
+    from lipeval.models.adapter import load_model
+    from lipeval.models.corner_text import CornerTextCLIP
     from lipeval.registry import resolve
     from lipeval.runner import Runner, RunOptions
 
     out, _ = clip_run
+    ours = load_model(str(out))
+    assert isinstance(ours.model, CornerTextCLIP) and ours.model.num_corners == 0
+    assert ours.describe()["truncation"] == "keep_first_eot_last"
+    plain_dir = tmp_path / "plain"  # the same weights as a plain open_clip folder (no trainer block)
+    plain_dir.mkdir()
+    shutil.copy(out / "open_clip_model.safetensors", plain_dir)
+    cfg = json.loads((out / "open_clip_config.json").read_text())
+    (plain_dir / "open_clip_config.json").write_text(json.dumps({k: v for k, v in cfg.items() if k != "lipeval"}))
+    plain = load_model(str(plain_dir))
+    assert type(plain.model).__name__ == "CLIP"
+    texts = ["a red circle", "There are two shapes. A small blue star is in the centre"]
+    assert torch.allclose(ours.encode_texts(texts), plain.encode_texts(texts), atol=1e-5)
+    assert torch.equal(ours.encode_images(torch.zeros(1, 3, 64, 64)), plain.encode_images(torch.zeros(1, 3, 64, 64)))
     for spec in (str(out), str(out / "checkpoints" / "step_0000003" / "open_clip_model.safetensors")):
         opts = RunOptions(model=spec, data_root=synth_root, out=tmp_path / spec[-12:], batch_size=64)
         recs = Runner(opts, log=_quiet).run(resolve(["synthetic/retrieval", "synthetic/zeroshot_shape"]))
