@@ -78,8 +78,9 @@ def _evaluate(model: str, run_dir: Path, data: Path, out: Path, redo: bool, log)
     t0 = time.perf_counter()
     records = Runner(opts, log=lambda *_: None).run(resolve(["synthetic"]))
     failed = [r for r in records if r["status"] != "ok"]
+    problems = "; ".join(f"{r['task']}: {r['error']}" for r in failed)
     log(f"{model}: scored on {len(records)} synthetic tasks in {time.perf_counter() - t0:.0f} s"
-        + (f" ({len(failed)} not ok: " + "; ".join(f"{r['task']}: {r['error']}" for r in failed) + ")" if failed else ""))
+        + (f" ({len(failed)} not ok: {problems})" if failed else ""))
     return {r["task"]: r for r in records}
 
 

@@ -151,7 +151,8 @@ def validate(cfg: dict) -> None:
             raise ConfigError(f"config: data.texts[{i}] needs a 'field'")
         unknown = set(view) - {"field", "sentences", "features"}
         if unknown:
-            raise ConfigError(f"config: data.texts[{i}]: unknown key(s) {sorted(unknown)} (known: field, sentences, features)")
+            raise ConfigError(f"config: data.texts[{i}]: unknown key(s) {sorted(unknown)} "
+                              "(known: field, sentences, features)")
         if view.get("features", "first") not in ("first", "all"):
             raise ConfigError(f"config: data.texts[{i}].features must be 'first' or 'all'")
         if view.get("features") == "all" and not m["corner_tokens"]:

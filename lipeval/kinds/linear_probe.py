@@ -174,8 +174,9 @@ def run(data: ProbeData, embedder, protocol: dict) -> tuple[dict, dict]:
     t0 = time.perf_counter()
     search_info = None
     init = None
+    prepared = probe_fit.Prepared.of(x_train)
     if search_needed:
-        result, fits = probe_fit.search_lambda(x_train, y_train, x_val, y_val, n_classes, select, **kw)
+        result, fits = probe_fit.search_lambda(x_train, y_train, x_val, y_val, n_classes, select, prepared, **kw)
         lam = result.lam
         search_info = [[probe_fit.LAMBDAS[i], result.scores[i]] for i in result.order]
         init = fits[result.best]
@@ -183,9 +184,10 @@ def run(data: ProbeData, embedder, protocol: dict) -> tuple[dict, dict]:
         lam = o["lambda"]
     if o["fewshot_k"]:
         x_fit, y_fit = x_train, y_train
-    else:
+    else:  # train + val, rotated in the training features' basis (only the validation rows are new)
         x_fit, y_fit = torch.cat([x_train, x_val]), np.concatenate([y_train, y_val])
-    final = probe_fit.fit_logistic(x_fit, y_fit, n_classes, lam, **kw,
+        prepared = prepared.extend(x_val)
+    final = probe_fit.fit_logistic(x_fit, y_fit, n_classes, lam, **kw, prepared=prepared,
                                    init=(init.weight, init.bias) if init is not None else None)
     fit_seconds = time.perf_counter() - t0
     metrics = probe_metrics(final.scores(x_test), y_test, data.multilabel, o["tie_policy"])

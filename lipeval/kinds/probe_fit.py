@@ -102,13 +102,13 @@ def problem_of(labels: torch.Tensor, n_classes: int) -> tuple[str, torch.Tensor,
 
 @dataclass
 class Prepared:
-    """Training features centred and rotated into the eigenbasis of their covariance (done once per training
-    set): ``x`` = (x_raw - mean) @ basis; ``var`` the variance along each basis vector."""
+    """Features centred and rotated into the eigenbasis of the covariance of the training features, done once
+    per training set: ``x`` = (x_raw - mean) @ basis. Any centre and orthonormal basis give the same minimiser;
+    this one makes the problem well conditioned."""
 
     x: torch.Tensor
     mean: torch.Tensor
     basis: torch.Tensor
-    var: torch.Tensor
     _x_sq: torch.Tensor | None = None
 
     def x_squared(self) -> torch.Tensor:
@@ -121,9 +121,13 @@ class Prepared:
         mean = x.mean(dim=0)
         xc = x - mean
         cov = (xc.T.double() @ xc.double()) / max(1, x.shape[0])
-        var, basis = torch.linalg.eigh(cov)
-        basis = basis.to(x.dtype)
-        return Prepared(xc @ basis, mean, basis, var.clamp(min=0).to(x.dtype))
+        basis = torch.linalg.eigh(cov).eigenvectors.to(x.dtype)
+        return Prepared(xc @ basis, mean, basis)
+
+    def extend(self, more: torch.Tensor) -> "Prepared":
+        """These features followed by ``more`` (raw), in the same centre and basis (for the refit on
+        train + val: only the new rows are rotated)."""
+        return Prepared(torch.cat([self.x, (more.to(self.x) - self.mean) @ self.basis]), self.mean, self.basis)
 
 
 def _loss_grad(w: torch.Tensor, b: torch.Tensor, x: torch.Tensor, target: torch.Tensor, loss: str,
@@ -187,19 +191,27 @@ def fit_logistic(x, labels, n_classes: int, lam: float, *, init: tuple[torch.Ten
         return value, torch.cat([g_w / scale_w, (g_b / scale_b)[:, None]], dim=1), bound
 
     theta = torch.cat([w_t * scale_w, (b_c * scale_b)[:, None]], dim=1)
+    theta, value, bound, n_iter = minimise(evaluate, theta, max_iter, tol, history)
+    return _finish(theta[:, :d] / scale_w, theta[:, d] / scale_b, p, loss, cols, n_classes, lam, n_iter,
+                   bound <= tol, value, bound)
+
+
+def minimise(evaluate, theta: torch.Tensor, max_iter: int, tol: float, history: int):
+    """L-BFGS from ``theta``: ``evaluate(theta)`` -> (value, gradient, stopping quantity); stops when the
+    stopping quantity is <= tol, after max_iter iterations, or when no step decreases the value.
+    Returns (theta, value, stopping quantity, iterations)."""
     value, grad, bound = evaluate(theta)
     s_hist: list[torch.Tensor] = []
     y_hist: list[torch.Tensor] = []
-    rho: list[float] = []
     n_iter = 0
     while bound > tol and n_iter < max_iter:
-        direction = _two_loop(grad, s_hist, y_hist, rho)
-        slope = float((grad * direction).sum())
-        if slope >= 0:  # not a descent direction (lost curvature information): restart from the gradient
-            s_hist.clear(), y_hist.clear(), rho.clear()
+        direction = -inverse_hessian_times(grad.reshape(-1), s_hist, y_hist).view_as(grad)
+        slope = float(torch.dot(grad.reshape(-1), direction.reshape(-1)))
+        if slope >= 0:  # not a descent direction (curvature pairs gone stale): restart from the gradient
+            s_hist.clear(), y_hist.clear()
             direction, slope = -grad, -float(grad.pow(2).sum())
         step = 1.0
-        for _ in range(MAX_HALVINGS):
+        for _ in range(MAX_HALVINGS):  # backtracking until the Armijo condition holds
             trial = theta + step * direction
             t_value, t_grad, t_bound = evaluate(trial)
             if t_value <= value + ARMIJO * step * slope:
@@ -207,37 +219,42 @@ def fit_logistic(x, labels, n_classes: int, lam: float, *, init: tuple[torch.Ten
             step *= 0.5
         else:
             break  # no decrease representable in this precision: stop where we are
-        s, yv = trial - theta, t_grad - grad
-        sy = float((s * yv).sum())
-        if sy > 1e-12 * float(yv.pow(2).sum()):
+        s, y = (trial - theta).reshape(-1), (t_grad - grad).reshape(-1)
+        if float(torch.dot(s, y)) > 1e-12 * float(torch.dot(y, y)):  # keep only pairs with positive curvature
             if len(s_hist) == history:
-                s_hist.pop(0), y_hist.pop(0), rho.pop(0)
-            s_hist.append(s), y_hist.append(yv), rho.append(1.0 / sy)
+                s_hist.pop(0), y_hist.pop(0)
+            s_hist.append(s), y_hist.append(y)
         theta, value, grad, bound = trial, t_value, t_grad, t_bound
         n_iter += 1
-    return _finish(theta[:, :d] / scale_w, theta[:, d] / scale_b, p, loss, cols, n_classes, lam, n_iter,
-                   bound <= tol, value, bound)
+    return theta, value, bound, n_iter
 
 
-def _two_loop(grad: torch.Tensor, s_hist, y_hist, rho) -> torch.Tensor:
-    """-H grad for the L-BFGS inverse-Hessian estimate H from the stored pairs (s, y)."""
-    q = grad.clone()
-    alphas = []
-    for s, y, r in zip(reversed(s_hist), reversed(y_hist), reversed(rho)):
-        a = r * float((s * q).sum())
-        q.sub_(y, alpha=a)
-        alphas.append(a)
-    if s_hist:
-        q.mul_(1.0 / (rho[-1] * float(y_hist[-1].pow(2).sum())))  # gamma = s'y / y'y
-    for (s, y, r), a in zip(zip(s_hist, y_hist, rho), reversed(alphas)):
-        beta = r * float((y * q).sum())
-        q.add_(s, alpha=a - beta)
-    return q.neg_()
+def inverse_hessian_times(g: torch.Tensor, s_hist: list[torch.Tensor], y_hist: list[torch.Tensor]) -> torch.Tensor:
+    """H g for the L-BFGS inverse-Hessian estimate H of the pairs (s_i, y_i), oldest first, with H_0 = γ I,
+    γ = s'y / y'y of the newest pair, in the compact form of Byrd, Nocedal and Schnabel (1994):
+
+        H g = γ g + S q1 + γ Y q2,   q2 = -R⁻¹ S'g,   q1 = R⁻ᵀ((D + γ Y'Y)(-q2) - γ Y'g)
+
+    (R the upper triangle of S'Y, D its diagonal): a few matrix products instead of a loop over the pairs,
+    and no device synchronisation. Equal to the two-loop recursion."""
+    if not s_hist:
+        return g.clone()
+    s, y = torch.stack(s_hist), torch.stack(y_hist)  # (m, P)
+    sy = s @ y.T
+    yy = y @ y.T
+    gamma = sy[-1, -1] / yy[-1, -1]
+    r = torch.triu(sy)
+    q2 = -torch.linalg.solve_triangular(r, (s @ g)[:, None], upper=True)
+    rhs = torch.diagonal(sy)[:, None] * (-q2) + gamma * (yy @ (-q2)) - gamma * (y @ g)[:, None]
+    q1 = torch.linalg.solve_triangular(r.T, rhs, upper=False)
+    return gamma * g + (s.T @ q1)[:, 0] + gamma * (y.T @ q2)[:, 0]
 
 
 def _finish(w_t, b_c, p: Prepared, loss, cols, n_classes, lam, n_iter, converged, value, bound) -> LogisticFit:
     weight = w_t @ p.basis.T
     bias = b_c - weight @ p.mean
+    if loss == "softmax":  # a constant added to every logit changes nothing: report the zero-mean bias
+        bias = bias - bias.mean()
     return LogisticFit(weight.contiguous(), bias.contiguous(), loss, cols, n_classes, float(lam), int(n_iter),
                        bool(converged), float(value), float(bound))
 
@@ -284,11 +301,12 @@ def search_indices(evaluate: Callable[[int], float], n: int = len(LAMBDAS), coar
 
 
 def search_lambda(x_train: torch.Tensor, y_train, x_val: torch.Tensor, y_val, n_classes: int,
-                  score: Callable[[torch.Tensor, object], float], **fit_kw) -> tuple[SearchResult, dict[int, LogisticFit]]:
+                  score: Callable[[torch.Tensor, object], float], prepared: Prepared | None = None,
+                  **fit_kw) -> tuple[SearchResult, dict[int, LogisticFit]]:
     """Fit on train at each λ the search visits, warm-started from the nearest λ fitted so far, and score
     ``score(val_scores, y_val)``. Returns the search and every fit by grid index."""
     fits: dict[int, LogisticFit] = {}
-    prepared = Prepared.of(x_train)
+    prepared = prepared if prepared is not None else Prepared.of(x_train)
 
     def evaluate(i: int) -> float:
         init = None

@@ -130,7 +130,9 @@ def test_warm_start_reaches_the_same_solution():
     near = pf.fit_logistic(x, y, 5, 10.0)
     warm = pf.fit_logistic(x, y, 5, 0.1, init=(near.weight, near.bias), tol=1e-7)
     assert cold.converged and warm.converged
-    assert torch.allclose(cold.scores(x), warm.scores(x), atol=1e-4)
+    # the same probabilities (logits may differ by a per-sample constant: softmax ignores it, and only the
+    # penalty's weak curvature pins down the sum of the class rows)
+    assert torch.allclose(cold.scores(x).softmax(1), warm.scores(x).softmax(1), atol=1e-6)
 
 
 def test_degenerate_training_sets():

@@ -68,7 +68,8 @@ def test_trained_weights_load_and_score_in_lipeval(clip_run, synth_root, tmp_pat
     assert type(plain.model).__name__ == "CLIP"
     texts = ["a red circle", "There are two shapes. A small blue star is in the centre"]
     assert torch.allclose(ours.encode_texts(texts), plain.encode_texts(texts), atol=1e-5)
-    assert torch.equal(ours.encode_images(torch.zeros(1, 3, 64, 64)), plain.encode_images(torch.zeros(1, 3, 64, 64)))
+    image = torch.zeros(1, 3, 64, 64)
+    assert torch.equal(ours.encode_images(image), plain.encode_images(image))
     for spec in (str(out), str(out / "checkpoints" / "step_0000003" / "open_clip_model.safetensors")):
         opts = RunOptions(model=spec, data_root=synth_root, out=tmp_path / spec[-12:], batch_size=64)
         recs = Runner(opts, log=_quiet).run(resolve(["synthetic/retrieval", "synthetic/zeroshot_shape"]))
@@ -120,8 +121,8 @@ def test_resume_gives_the_same_loss_curve_and_weights(synth_root, tmp_path):
 def test_lit_locks_the_loaded_image_tower(clip_run, synth_root, tmp_path):
     src, _ = clip_run
     out = tmp_path / "lit"
-    train(_cfg(synth_root, "name=lit", "schedule.steps=2", "schedule.warmup=1", f"model.image_tower={src}", "model.lock_image=true"),
-          out, log=_quiet)
+    train(_cfg(synth_root, "name=lit", "schedule.steps=2", "schedule.warmup=1", f"model.image_tower={src}",
+               "model.lock_image=true"), out, log=_quiet)
     before = load_file(str(src / "open_clip_model.safetensors"))
     after = load_file(str(out / "open_clip_model.safetensors"))
     visual = [k for k in before if k.startswith("visual.")]
@@ -134,7 +135,8 @@ def test_cli_entry_points(synth_root, tmp_path, capsys):
     from lipeval.train.cli import main as train_main
 
     cfg = tmp_path / "c.yaml"
-    cfg.write_text("name: cli\nschedule: {steps: 2, warmup: 1, batch_size: 8}\nlog: {progress: false}\nrun: {threads: 1}\n")
+    cfg.write_text("name: cli\nschedule: {steps: 2, warmup: 1, batch_size: 8}\nlog: {progress: false}\n"
+                   "run: {threads: 1}\n")
     assert lipeval_main(["train", "--config", str(cfg), "--data", str(synth_root), "--out", str(tmp_path / "a"),
                          "--max-steps", "1", "optim.lr=5e-4"]) == 0
     assert len(read_metrics(tmp_path / "a")) == 1
