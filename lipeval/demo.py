@@ -5,7 +5,9 @@
     OUT/cache/           the embedding cache
     OUT/<model>/         one result record per synthetic task
     OUT/training/<model>/  each run's config, metrics log, loss curve and summary
-    OUT/leaderboard.md, leaderboard.csv, leaderboard.png, reading.md
+    OUT/leaderboard.md, leaderboard.csv   one row per model (as `lipeval export` writes them)
+    OUT/figures/         bars per task group, long- vs short-text retrieval, loss curves (`lipeval plot`)
+    OUT/reading.md       per-task table beside chance, the two checks, a plain-language reading
 
 The models are `clip_short` (short captions only), `clip_long` (long captions only) and
 `lotlip` (corner tokens, short + long captions), from train/configs/demo_*.yaml. A re-run
@@ -24,7 +26,7 @@ MODELS = ("clip_short", "clip_long", "lotlip")
 # for fewer steps on a smaller world.
 SETTINGS: dict[str, dict] = {
     "default": {"scale": "default"},
-    "quick": {"scale": "small", "steps": 50, "warmup": 5},
+    "quick": {"scale": "small", "steps": 60, "warmup": 6},
 }
 
 

@@ -1,4 +1,5 @@
-"""The demo's report: leaderboard (Markdown + CSV), figure, and a plain-language reading.
+"""The demo's report: leaderboard (Markdown + CSV) and figures through lipeval.report, and a plain-language
+reading with a per-task table beside chance.
 
 The reading states measured numbers and two checks, computed from the records; it never
 claims an effect the numbers do not show:
@@ -11,7 +12,6 @@ claims an effect the numbers do not show:
 """
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
@@ -79,15 +79,6 @@ def _mean(values):
 
 def _pct(v) -> str:
     return "–" if v is None else f"{100 * v:.1f}"
-
-
-def write_csv(path: Path, rows: list[dict], models: list[str]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["task", "family", "main_metric", "chance", *models])
-        for r in rows:
-            w.writerow([r["task"], r["family"], r["metric"], "" if r["chance"] is None else f"{r['chance']:.6f}",
-                        *["" if r[m] is None else f"{r[m]:.6f}" for m in models]])
 
 
 def markdown_table(rows: list[dict], models: list[str]) -> str:
@@ -169,6 +160,8 @@ def reading(rows: list[dict], means: list[dict], models: list[str], setup: str) 
         parts = [f"{r['task'].split('_', 1)[-1]}: " + ", ".join(f"{m} {_pct(r[m])}" for m in models)
                  + f" (chance {_pct(r['chance'])})" for r in zs]
         lines.append("- **Zero-shot classification** — " + "; ".join(parts) + ".")
+    lines += ["", "## Per task", "", "Main metric per synthetic task, in %, with its chance level; best per row in bold.", "",
+              markdown_table(rows + means, models)]
     lines += ["", "## Checks", ""]
     results = checks(rows, models)
     for ok, text in results:
@@ -202,45 +195,31 @@ def reading(rows: list[dict], means: list[dict], models: list[str], setup: str) 
     return "\n".join(lines) + "\n"
 
 
-def figure(path: Path, rows: list[dict], models: list[str], title: str) -> None:
-    """Grouped horizontal bars per task (main metric, %), chance as a black tick."""
-    import matplotlib
+def write_leaderboard(out: Path, models: list[str]) -> None:
+    """leaderboard.md / leaderboard.csv (one row per model, one column per task) and figures/ (bars per group,
+    long- vs short-text retrieval, loss curves), through the same code as `lipeval export` and `lipeval plot`."""
+    from lipeval.registry import load_registry
+    from lipeval.report import markdown
+    from lipeval.report.plots import collect_logs, make_figures, save
+    from lipeval.report.runs import discover
+    from lipeval.report.table import build, write_csv
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(rows)
-    fig, ax = plt.subplots(figsize=(8, 0.42 * n * max(1, len(models)) / 2 + 1.6), dpi=110)
-    height = 0.8 / max(1, len(models))
-    for k, m in enumerate(models):
-        ys = [i + (k - (len(models) - 1) / 2) * height for i in range(n)]
-        ax.barh(ys, [100 * (r[m] or 0) for r in rows], height=height, label=m, color=f"C{k}")
-    for i, r in enumerate(rows):
-        if r["chance"] is not None:
-            ax.plot([100 * r["chance"]] * 2, [i - 0.42, i + 0.42], color="black", linewidth=1.4)
-    ax.plot([], [], color="black", linewidth=1.4, label="chance")
-    ax.set_yticks(range(n))
-    ax.set_yticklabels([f"{r['task'].split('/', 1)[-1]}  ({r['metric']})" for r in rows], fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("main metric (%)")
-    ax.set_title(title, fontsize=10)
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8, frameon=True)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    folders = [out / m for m in models] + [p for p in [out / "training"] if p.is_dir()]
+    runs, logs = discover(folders, want_logs=True)
+    registry = load_registry()
+    lb = build(runs, registry=registry)
+    (out / "leaderboard.md").write_text(markdown.render(lb), encoding="utf-8")
+    write_csv(lb, out / "leaderboard.csv")
+    figs, _ = make_figures(lb, registry[1], collect_logs(runs, logs))
+    save(figs, out / "figures")
 
 
 def write_report(out: Path, records: dict[str, dict[str, dict]], models: list[str], setup: str) -> dict:
-    """Write leaderboard.md/.csv, leaderboard.png and reading.md to `out`; return the checks."""
+    """Write the leaderboard, the figures and reading.md (per-task table with chance, checks, reading) to
+    `out`; return the checks, rows and reading."""
     rows = table_rows(records, models)
     means = family_means(rows, models)
-    write_csv(out / "leaderboard.csv", rows + means, models)
-    md = ["# lipeval demo leaderboard", "", "Main metric per synthetic task, in %; best per row in bold.", "",
-          markdown_table(rows, models), "", "Means over task families:", "", markdown_table(means, models), ""]
-    (out / "leaderboard.md").write_text("\n".join(md), encoding="utf-8")
-    figure(out / "leaderboard.png", rows, models, "lipeval demo: three tiny models on the synthetic suite")
+    write_leaderboard(out, models)
     text = reading(rows, means, models, setup)
     (out / "reading.md").write_text(text, encoding="utf-8")
     return {"checks": checks(rows, models), "rows": rows, "means": means, "reading": text}

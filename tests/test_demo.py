@@ -1,5 +1,4 @@
 """`lipeval demo`: the report's checks on made-up records, and a tiny end-to-end run."""
-import csv
 import json
 
 import pytest
@@ -7,13 +6,25 @@ import torch
 
 from lipeval import demo_report
 from lipeval.demo import MODELS, run_demo
+from lipeval.report.table import read_csv
 
 MAIN = {"retrieval": "mean_R@1", "zeroshot_classification": "acc1"}
 
 
 def _rec(task, kind, value, chance):
     m = MAIN[kind]
-    return {"task": task, "kind": kind, "status": "ok", "main_metric": m, "metrics": {m: value}, "chance": {m: chance}}
+    return {"schema_version": 1, "task": task, "task_version": 1, "kind": kind, "status": "ok", "main_metric": m,
+            "metrics": {m: value}, "chance": {m: chance}, "protocol": {}, "model": {"spec": "made-up"},
+            "dataset": {"synthetic": True}}
+
+
+def _write(out, records):
+    """The made-up records as `lipeval run` would leave them: OUT/<model>/<task>.json."""
+    for model, recs in records.items():
+        (out / model).mkdir(parents=True, exist_ok=True)
+        for task, rec in recs.items():
+            (out / model / (task.replace("/", "__") + ".json")).write_text(json.dumps(rec))
+    return records
 
 
 def _records(short_long=0.2, long_long=0.6, zs=0.5):
@@ -43,16 +54,19 @@ def test_checks_pass_only_when_the_numbers_show_the_effect():
 
 def test_report_files_state_the_measured_numbers(tmp_path):
     models = list(MODELS)
-    report = demo_report.write_report(tmp_path, _records(), models, "setup sentence")
+    demo_report.write_report(tmp_path, _write(tmp_path, _records()), models, "setup sentence")
     md = (tmp_path / "leaderboard.md").read_text()
-    assert "| synthetic/long_dci | mean_R@1 | 0.1 | 20.0 | **60.0** | **60.0** |" in md
-    rows = list(csv.DictReader((tmp_path / "leaderboard.csv").open()))
-    assert rows[0]["task"] == "synthetic/long_dci" and float(rows[0]["clip_long"]) == pytest.approx(0.6)
-    assert any(r["task"] == "mean: long-text retrieval" for r in rows)
+    # long_dci, long_urban1k, retrieval, zeroshot_shape, Avg.; columns where all models tie carry no mark
+    assert "| clip\\_short | <ins>20.0</ins> | <ins>21.0</ins> | 30.0 | 50.0 | <ins>30.2</ins> |" in md
+    board = read_csv(tmp_path / "leaderboard.csv")
+    assert board.loc["clip_long", ("synthetic/long_dci", "mean_R@1")] == pytest.approx(60.0)
     text = (tmp_path / "reading.md").read_text()
+    assert "| synthetic/long_dci | mean_R@1 | 0.1 | 20.0 | **60.0** | **60.0** |" in text
+    assert "| mean: long-text retrieval | mean of 2 | 0.1 | 20.5 | **60.5** | **60.5** |" in text
     assert "clip_short 20.5, clip_long 60.5, lotlip 60.5" in text and "- [x]" in text
-    assert (tmp_path / "leaderboard.png").stat().st_size > 1000
-    bad = demo_report.write_report(tmp_path, _records(short_long=0.6, long_long=0.2), models, "s")
+    for fig in ("bars_synthetic.png", "long_vs_short.png"):
+        assert (tmp_path / "figures" / fig).stat().st_size > 1000
+    bad = demo_report.write_report(tmp_path, _write(tmp_path, _records(short_long=0.6, long_long=0.2)), models, "s")
     assert "did NOT show" in bad["reading"]
 
 
@@ -76,7 +90,8 @@ def test_tiny_demo_end_to_end(tmp_path, one_thread):
         assert (tmp_path / "training" / m / "loss.png").is_file()
     lotlip = json.loads((tmp_path / "lotlip" / "synthetic__retrieval.json").read_text())
     assert lotlip["model"]["context_length"] == 128
-    for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.png", "reading.md", "demo_summary.json"):
+    for name in ("leaderboard.md", "leaderboard.csv", "figures/bars_synthetic.png", "figures/loss_curves.png",
+                 "reading.md", "demo_summary.json"):
         assert (tmp_path / name).is_file()
     # a second run reuses the trained models and the finished results
     lines.clear()

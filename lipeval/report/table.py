@@ -53,8 +53,10 @@ class Leaderboard:
     runs: list[Run] = field(default_factory=list)
 
     def shown(self) -> pd.DataFrame:
-        """The values as displayed: percentages rounded to `decimals`."""
-        return self.frame.round(self.decimals)
+        """The values as displayed: percentages rounded to `decimals` as Python's formatting rounds them
+        (the exact binary value, so 8.05 shows as 8.1 here and everywhere else lipeval prints it; numpy's
+        `round` scales first and would show 8.0)."""
+        return self.frame.apply(lambda col: col.map(lambda v: v if pd.isna(v) else float(f"{v:.{self.decimals}f}")))
 
     def marks(self) -> pd.DataFrame:
         """"best" / "second" / "" per cell, ranked per column on the displayed values.
