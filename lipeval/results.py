@@ -16,7 +16,7 @@ SCHEMA: dict[str, str] = {
     "schema_version": "int; version of this record layout",
     "task": "task name, e.g. coco_retrieval or synthetic/retrieval",
     "task_version": "int; bumped whenever the task's definition changes a number",
-    "kind": "task kind: retrieval | zeroshot_classification",
+    "kind": "task kind: retrieval | zeroshot_classification | linear_probe | caption_selection | image_retrieval",
     "status": "ok | failed | skipped (data not on disk: nothing is downloaded)",
     "error": "null, or the message saying why the task failed or was skipped",
     "metrics": "flat dict metric -> float; fractions in [0, 1]; NaN where undefined (acc5 below 5 classes)",
