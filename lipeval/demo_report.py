@@ -160,7 +160,8 @@ def reading(rows: list[dict], means: list[dict], models: list[str], setup: str) 
         parts = [f"{r['task'].split('_', 1)[-1]}: " + ", ".join(f"{m} {_pct(r[m])}" for m in models)
                  + f" (chance {_pct(r['chance'])})" for r in zs]
         lines.append("- **Zero-shot classification** — " + "; ".join(parts) + ".")
-    lines += ["", "## Per task", "", "Main metric per synthetic task, in %, with its chance level; best per row in bold.", "",
+    lines += ["", "## Per task", "",
+              "Main metric per synthetic task, in %, with its chance level; best per row in bold.", "",
               markdown_table(rows + means, models)]
     lines += ["", "## Checks", ""]
     results = checks(rows, models)

@@ -9,6 +9,7 @@ import pytest
 
 from lipeval.cli import main
 from lipeval.errors import ConfigError
+from lipeval.report.markdown import render as render_markdown
 from lipeval.report.runs import load_runs
 from lipeval.report.table import MEAN_OF_MAIN, build, read_csv, write_csv
 
@@ -67,6 +68,16 @@ def test_marks_best_and_second_on_displayed_values(rfx):
     lb2 = build(load_runs([root]), decimals=2)  # now 30.04 beats 30.00
     assert lb2.marks()[("synthetic/retrieval", "mean_R@1")].to_dict() == {"a": "second", "b": "best", "c": "",
                                                                             "d": ""}
+
+
+def test_displayed_values_round_as_python_formatting_does(rfx):
+    # 0.0805 is 8.05 % exactly in binary-to-decimal terms (8.050000000000000711): Python's formatting shows
+    # 8.1, as the demo's reading and `lipeval run` print it; numpy's round would scale first and show 8.0
+    root = rfx.make_run("a", {"synthetic/retrieval": rfx.retrieval(0.0805, 0.0805)}).parent
+    lb = build(load_runs([root]), decimals=1)
+    assert f"{100 * 0.0805:.1f}" == "8.1"
+    assert lb.shown().loc["a", ("synthetic/retrieval", "mean_R@1")] == 8.1
+    assert "| 8.1 |" in render_markdown(lb)
 
 
 def test_all_equal_column_gets_no_mark(rfx):
