@@ -18,7 +18,8 @@ from lipeval.errors import ConfigError, LipevalError
 DEFAULT_MODEL = "open_clip:lipeval-tiny-rn"
 
 
-def _positive_int(s: str) -> int:
+def positive_int(s: str) -> int:
+    """argparse type: an integer above zero (shared with the trainer's command line)."""
     try:
         v = int(s)
     except ValueError:
@@ -156,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="folder to write into (the suite goes to OUT/synthetic)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--scale", choices=["tiny", "small", "default"], default="default")
-    s.add_argument("--image-size", type=_positive_int, default=64)
+    s.add_argument("--image-size", type=positive_int, default=64)
     s.set_defaults(func=cmd_synth)
 
     t = sub.add_parser("tasks", help="list tasks and groups (fast, no torch)")
@@ -173,9 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--cache-dir", help="embedding cache (default: $LIPEVAL_CACHE; none when unset)")
     r.add_argument("--device", default="auto", help="auto | cpu | cuda")
     r.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32")
-    r.add_argument("--batch-size", type=_positive_int, default=256)
+    r.add_argument("--batch-size", type=positive_int, default=256)
     r.add_argument("--workers", type=int, default=0, help="image decoding worker processes")
-    r.add_argument("--limit", type=_positive_int, help="use only the first N images of each task (marked)")
+    r.add_argument("--limit", type=positive_int, help="use only the first N images of each task (marked)")
     r.add_argument("--redo", action="store_true", help="recompute tasks that are already done")
     r.add_argument("--seed", type=int, default=0, help="seed (random-init models)")
     r.add_argument("--trust-checkpoint", action="store_true", help="allow full unpickling of .pt/.bin files")

@@ -199,19 +199,13 @@ def reading(rows: list[dict], means: list[dict], models: list[str], setup: str) 
 def write_leaderboard(out: Path, models: list[str]) -> None:
     """leaderboard.md / leaderboard.csv (one row per model, one column per task) and figures/ (bars per group,
     long- vs short-text retrieval, loss curves), through the same code as `lipeval export` and `lipeval plot`."""
-    from lipeval.registry import load_registry
     from lipeval.report import markdown
-    from lipeval.report.plots import collect_logs, make_figures, save
-    from lipeval.report.runs import discover
-    from lipeval.report.table import build, write_csv
+    from lipeval.report.plots import figures_of, save
+    from lipeval.report.table import write_csv
 
-    folders = [out / m for m in models] + [p for p in [out / "training"] if p.is_dir()]
-    runs, logs = discover(folders, want_logs=True)
-    registry = load_registry()
-    lb = build(runs, registry=registry)
+    lb, figs, _ = figures_of([out / m for m in models] + [p for p in [out / "training"] if p.is_dir()])
     (out / "leaderboard.md").write_text(markdown.render(lb), encoding="utf-8")
     write_csv(lb, out / "leaderboard.csv")
-    figs, _ = make_figures(lb, registry[1], collect_logs(runs, logs))
     save(figs, out / "figures")
 
 

@@ -10,23 +10,14 @@ import logging
 import sys
 from pathlib import Path
 
+from lipeval.cli import positive_int
 from lipeval.errors import LipevalError
-
-
-def _positive_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
-    return v
 
 
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--config", required=True, help="YAML config (see train/configs/)")
     p.add_argument("--out", help="run folder (default: runs/<config name>)")
-    p.add_argument("--max-steps", type=_positive_int, help="stop after this many steps (the schedule is unchanged)")
+    p.add_argument("--max-steps", type=positive_int, help="stop after this many steps (the schedule is unchanged)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its newest checkpoint")
     p.add_argument("--data", help="data root holding synthetic/ (default: data.root, else generate the suite)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. schedule.steps=50")

@@ -34,21 +34,12 @@ def _leaderboard(args, metrics):
                  decimals=args.decimals, split=args.split_protocols)
 
 
-def _figures(args, want_logs: bool = True):
+def _figures(args):
     """(leaderboard of main metrics or None, figures, notes) for plot and the HTML page."""
-    from lipeval.registry import load_registry
-    from lipeval.report.plots import collect_logs, make_figures
-    from lipeval.report.runs import discover
-    from lipeval.report.table import build
+    from lipeval.report.plots import figures_of
 
-    runs, logs = discover(args.result_dirs, want_logs=want_logs)
-    if not runs and not logs:
-        raise ConfigError(f"no result records or trainer logs in {', '.join(args.result_dirs)}")
-    lb = build(runs, tasks=_tasks(args.tasks), group=args.group, metrics="main", decimals=args.decimals,
-               split=args.split_protocols) if runs else None
-    _, groups = load_registry()
-    figs, notes = make_figures(lb, groups, collect_logs(runs, logs))
-    return lb, figs, notes
+    return figures_of(args.result_dirs, tasks=_tasks(args.tasks), group=args.group, decimals=args.decimals,
+                      split=args.split_protocols)
 
 
 def cmd_export(args) -> int:

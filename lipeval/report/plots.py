@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from lipeval.errors import ConfigError
 from lipeval.report.labels import metric_name, task_names
-from lipeval.report.runs import Run, TrainLog, find_train_log, read_train_log
-from lipeval.report.table import Leaderboard
+from lipeval.report.runs import Run, TrainLog, discover, find_train_log, read_train_log
+from lipeval.report.table import Leaderboard, build
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 HATCHES = ["", "///", "...", "xxx"]
@@ -270,6 +271,22 @@ def make_figures(lb: Leaderboard | None, groups: dict, logs: list[tuple[str, int
         if loss is not None:
             figs.append(loss)
     return figs, notes
+
+
+def figures_of(paths: list, tasks: list[str] | None = None, group: str | None = None, decimals: int = 1,
+               split: bool = False):
+    """(leaderboard of main metrics or None, figures, notes) for the result folders and trainer logs found
+    in or below `paths`: what `lipeval plot`, the HTML page and the demo draw."""
+    from lipeval.registry import load_registry
+
+    runs, logs = discover(paths, want_logs=True)
+    if not runs and not logs:
+        raise ConfigError(f"no result records or trainer logs in {', '.join(map(str, paths))}")
+    registry = load_registry()
+    lb = build(runs, tasks=tasks, group=group, metrics="main", decimals=decimals, split=split,
+               registry=registry) if runs else None
+    figs, notes = make_figures(lb, registry[1], collect_logs(runs, logs))
+    return lb, figs, notes
 
 
 def save(figs: list[Figure], out_dir: Path) -> list[Path]:
