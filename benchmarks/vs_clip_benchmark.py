@@ -33,18 +33,16 @@ import argparse
 import contextlib
 import io
 import json
-import logging
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
-PY = sys.executable
+from steps import PY, StepFailed, make_suite, save_random_checkpoint, timed
+
 WDS_NAME = "synthetic_shape"
 CLASS_SET = "shape"
 KS = (1, 5, 10)
@@ -62,74 +60,8 @@ CB_WRAPPER = (
 )
 
 
-class StepFailed(RuntimeError):
-    pass
-
-
 def log(msg: str) -> None:
     print(f"[vs_clip_benchmark] {msg}", flush=True)
-
-
-def env() -> dict:
-    e = dict(os.environ)
-    e["HF_HUB_OFFLINE"] = "1"
-    e.setdefault("TOKENIZERS_PARALLELISM", "false")
-    return e
-
-
-def timed(cmd: list[str], log_path: Path, what: str) -> float:
-    """Run `cmd` with stdout+stderr to `log_path`; return its wall time; raise on failure."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w") as f:
-        t0 = time.perf_counter()
-        rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env()).returncode
-        dt = time.perf_counter() - t0
-    if rc != 0:
-        tail = "".join(log_path.read_text(errors="replace").splitlines(keepends=True)[-25:])
-        raise StepFailed(f"{what} failed (exit {rc}); log {log_path}:\n{tail}")
-    return dt
-
-
-# -- 1. data and weights -----------------------------------------------------------------------
-
-def make_suite(data: Path, scale: str) -> None:
-    marker = data / "synthetic" / "lipeval_synthetic.json"
-    if marker.is_file():
-        try:
-            meta = json.loads(marker.read_text())
-        except ValueError:
-            meta = {}
-        if meta.get("scale") == scale:
-            log(f"reusing the synthetic suite (scale {scale}) in {data / 'synthetic'}")
-            return
-        shutil.rmtree(data)
-    log(f"generating the synthetic suite (scale {scale}) in {data / 'synthetic'}")
-    lipeval = str(Path(PY).with_name("lipeval"))
-    cmd = [lipeval, "synth", "--out", str(data), "--scale", scale] if Path(lipeval).exists() else \
-        [PY, "-m", "lipeval", "synth", "--out", str(data), "--scale", scale]
-    timed(cmd, data.parent / "logs" / "synth.log", "lipeval synth")
-
-
-def save_random_checkpoint(path: Path, arch: str, seed: int) -> None:
-    import open_clip
-    import torch
-    from safetensors.torch import save_file
-
-    from lipeval.models.adapter import register_configs
-
-    register_configs()
-    torch.manual_seed(seed)
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # open_clip's "no pretrained weights loaded" warning is the point here
-    try:
-        model = open_clip.create_model(arch, pretrained=None)
-    finally:
-        root.setLevel(level)
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(path))
-    log(f"saved random-init {arch} (seed {seed}, {len(state)} tensors) to {path}")
 
 
 # -- 2. webdataset conversion with clip-benchmark's converter ---------------------------------
@@ -165,7 +97,7 @@ def convert_class_set(folder: Path, out: Path) -> int:
 
 def run_clip_benchmark(ckpt: Path, arch: str, cb_root: Path, out: Path, batch_size: int, logs: Path,
                        tag: str) -> float:
-    from lipeval.models.adapter import CONFIG_DIR
+    from lipeval.models import CONFIG_DIR
 
     if out.exists():
         shutil.rmtree(out)
@@ -287,7 +219,7 @@ def main(argv=None) -> int:
     data, logs = work / "data", work / "logs"
     log(f"work folder: {work}")
     try:
-        make_suite(data, args.scale)
+        make_suite(data, args.scale, log)
         if args.checkpoint:
             ckpt = Path(args.checkpoint).resolve()
             if not ckpt.is_file():
@@ -295,7 +227,7 @@ def main(argv=None) -> int:
             model_desc = f"{args.arch} from {ckpt}"
         else:
             ckpt = work / "model" / f"{args.arch}-seed{args.seed}.safetensors"
-            save_random_checkpoint(ckpt, args.arch, args.seed)
+            save_random_checkpoint(ckpt, args.arch, args.seed, log)
             model_desc = f"{args.arch}, random init (seed {args.seed})"
 
         n = convert_class_set(data / "synthetic" / "folder" / CLASS_SET, data / "wds" / WDS_NAME)

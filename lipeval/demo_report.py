@@ -170,11 +170,11 @@ def reading(rows: list[dict], means: list[dict], models: list[str], setup: str) 
     lines += ["", "## Reading", ""]
     long_check = results[0] if results and "long-text" in results[0][1] else None
     if long_check and long_check[0]:
-        lines.append(f"The model trained on short captions only learned what short captions say — the main "
-                     f"object — and little else, so it cannot tell apart images whose long descriptions differ in "
-                     f"the other objects, their relations or the background. Both models that saw long captions "
-                     f"retrieve the right image from a long description far more often. That is the effect the "
-                     f"long-caption papers study, measured here rather than assumed.")
+        lines.append("The model trained on short captions only learned what short captions say — the main "
+                     "object — and little else, so it cannot tell apart images whose long descriptions differ in "
+                     "the other objects, their relations or the background. Both models that saw long captions "
+                     "retrieve the right image from a long description far more often. That is the effect the "
+                     "long-caption papers study, measured here rather than assumed.")
     elif long_check:
         lines.append("The expected long-caption effect did NOT show clearly in this run: see the first check. "
                      "The numbers above are what was measured.")

@@ -145,14 +145,23 @@ class Embedder:
         self.seconds["embed_texts"] += time.perf_counter() - t0
         return emb
 
+    def _token_counts(self, texts: list[str]) -> np.ndarray | None:
+        """Token count of each text before truncation (cached; None when the tokenizer cannot say)."""
+        key = self._key("token_counts", texts_digest(texts), "none")
+        counts = self.cache.get(key)
+        if counts is None or len(counts) != len(texts):
+            raw = self.adapter.token_counts(texts) if texts else []
+            counts = np.full(len(texts), -1, dtype=np.int64) if raw is None else np.asarray(raw, dtype=np.int64)
+            self.cache.put(key, counts)
+        return None if (counts < 0).any() else counts
+
     def text_stats(self, texts: list[str]) -> dict:
         """How much text the model's context length throws away (None where the tokenizer cannot say)."""
         ctx = self.adapter.context_length
-        raw = self.adapter.token_counts(texts) if texts else []
-        if raw is None:
+        counts = self._token_counts(texts)
+        if counts is None:
             return {"n_texts": len(texts), "n_truncated": None, "mean_tokens": None, "max_tokens": None,
                     "context_length": ctx}
-        counts = np.asarray(raw)
         return {
             "n_texts": int(len(counts)),
             "n_truncated": int((counts > ctx).sum()),
@@ -160,3 +169,19 @@ class Embedder:
             "max_tokens": int(counts.max()) if len(counts) else 0,
             "context_length": ctx,
         }
+
+    def text_identity(self, texts: list[str]) -> np.ndarray:
+        """For each text, the index of the first text the model cannot tell from it: the same token ids
+        after truncation (so "a man, riding" and "a man , riding" are one text to CLIP's tokenizer). Cached."""
+        key = self._key("text_identity", texts_digest(texts), "none")
+        first = self.cache.get(key)
+        if first is not None and len(first) == len(texts):
+            return first
+        seen: dict[bytes, int] = {}
+        first = np.empty(len(texts), dtype=np.int64)
+        for s in range(0, len(texts), 4096):
+            ids = np.ascontiguousarray(self.adapter.token_ids(texts[s:s + 4096]))
+            for i, row in enumerate(ids, s):
+                first[i] = seen.setdefault(row.tobytes(), i)
+        self.cache.put(key, first)
+        return first

@@ -89,19 +89,26 @@ class Runner:
         self._adapter = None
         self._embedder = None
 
-    # The model is loaded lazily, once: a re-run with every task finished loads nothing.
+    # The model is loaded lazily, once: a re-run with every task finished loads nothing, and a run whose
+    # embeddings are all cached loads it only if its card (lipeval.models.card) is not cached either.
     def embedder(self):
         if self._embedder is None:
             from lipeval.cache import EmbeddingCache
             from lipeval.embed import Embedder
-            from lipeval.models.adapter import load_model
+            from lipeval.models.card import adapter_for
 
             o = self.opts
-            t0 = time.perf_counter()
-            self._adapter = load_model(o.model, device=resolve_device(o.device), precision=o.precision,
-                                       seed=o.seed, trust_checkpoint=o.trust_checkpoint)
-            self.model_load_seconds = time.perf_counter() - t0
-            self._embedder = Embedder(self._adapter, EmbeddingCache(o.cache_dir), o.batch_size, o.workers)
+            cache = EmbeddingCache(o.cache_dir)
+            device = resolve_device(o.device)
+
+            def load():
+                from lipeval.models.adapter import load_model
+
+                return load_model(o.model, device=device, precision=o.precision, seed=o.seed,
+                                  trust_checkpoint=o.trust_checkpoint)
+
+            self._adapter = adapter_for(o.model, o.seed, device, o.precision, cache, load)
+            self._embedder = Embedder(self._adapter, cache, o.batch_size, o.workers)
         return self._embedder
 
     def result_path(self, task: TaskConfig) -> Path:
@@ -229,12 +236,13 @@ class Runner:
         return rec
 
     def env(self) -> dict:
-        import open_clip
         import torch
+
+        from lipeval.models.card import package_version
 
         a = self._adapter
         return {
-            "lipeval": __version__, "torch": torch.__version__, "open_clip": open_clip.__version__,
+            "lipeval": __version__, "torch": torch.__version__, "open_clip": package_version("open_clip_torch"),
             "python": platform.python_version(), "device": a.device if a else None,
             "precision": self.opts.precision, "seed": self.opts.seed,
         }

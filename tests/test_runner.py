@@ -41,11 +41,18 @@ def test_records_follow_the_schema(synth_root, tmp_path):
 
 def test_second_run_computes_no_embedding(synth_root, tmp_path):
     cache = tmp_path / "cache"
-    r1, recs1 = _run(_opts(synth_root, tmp_path / "a", cache))
+    names = TASKS + ["synthetic/sugarcrepe_swap_att"]  # token statistics, token identity of options
+    r1, recs1 = _run(_opts(synth_root, tmp_path / "a", cache), names)
     assert r1._adapter.calls["image_batches"] > 0 and r1._adapter.calls["text_batches"] > 0
-    r2, recs2 = _run(_opts(synth_root, tmp_path / "b", cache))  # new --out: tasks run again, from cache
-    assert r2._adapter.calls["image_batches"] == 0 and r2._adapter.calls["text_batches"] == 0
+    r2, recs2 = _run(_opts(synth_root, tmp_path / "b", cache), names)  # new --out: run again, from cache
+    assert r2._adapter.loaded is None  # not even the model was loaded: its card was cached too
     assert [r["metrics"] for r in recs1] == [r["metrics"] for r in recs2]
+    assert [r["model"] for r in recs1] == [r["model"] for r in recs2]
+    assert [r["info"] for r in recs1] == [r["info"] for r in recs2]
+    assert recs2[0]["info"]["text_tokens"]["n_texts"] > 0 and recs2[2]["info"]["option_identity"] == "tokens"
+    r3, recs3 = _run(_opts(synth_root, tmp_path / "c", cache, redo=True), TASKS + ["synthetic/zeroshot_colour"])
+    assert r3._adapter.calls["image_batches"] > 0 and r3._adapter.loaded is not None  # a miss loads it
+    assert [r["metrics"] for r in recs3[:2]] == [r["metrics"] for r in recs1[:2]]
 
 
 def test_finished_tasks_are_skipped_unless_redo(synth_root, tmp_path):

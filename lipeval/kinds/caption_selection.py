@@ -1,7 +1,7 @@
 """Multiple-choice caption selection (ARO, SugarCrepe): does the image score its true caption highest?
 
 Scores are cosine similarities of the normalised image and option embeddings. Options that are the same to the
-model (the same token ids; the same string when the model exposes no tokenizer) are embedded once, so they get
+model (the same token ids; the same string when the embedder cannot tell) are embedded once, so they get
 identical embeddings and tie exactly, as they would in any reference run up to floating-point noise.
 
 Protocol options:
@@ -28,17 +28,12 @@ _CHUNK = 4096
 
 
 def text_keys(embedder, texts: list[str]) -> tuple[list, str]:
-    """What makes two options the same to the model: its token ids when the model adapter exposes its
-    tokenizer (so "a man, riding" and "a man , riding" are one option for CLIP's tokenizer), else the string."""
-    tokenizer = getattr(getattr(embedder, "adapter", None), "tokenizer", None)
-    if tokenizer is None:
+    """What makes two options the same to the model: its token ids when the embedder can tell (see
+    `Embedder.text_identity`), else the string."""
+    identity = getattr(embedder, "text_identity", None)
+    if identity is None:
         return list(texts), "text"
-    keys: list = []
-    for s in range(0, len(texts), _CHUNK):
-        ids = tokenizer(texts[s:s + _CHUNK])
-        ids = ids.numpy() if hasattr(ids, "numpy") else np.asarray(ids)
-        keys.extend(row.tobytes() for row in np.ascontiguousarray(ids))
-    return keys, "tokens"
+    return identity(texts).tolist(), "tokens"
 
 
 def unique_options(options: list[list[str]], key_of: dict[str, object]) -> tuple[list[str], np.ndarray]:

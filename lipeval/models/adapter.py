@@ -14,13 +14,14 @@ from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from lipeval.errors import ConfigError
+from lipeval.models import CONFIG_DIR
 from lipeval.models.spec import ModelSpec, parse_spec
 
-CONFIG_DIR = Path(__file__).parent / "configs"
 _registered = False
 
 
@@ -153,6 +154,11 @@ class ClipAdapter:
         with self._autocast():
             feats = self.model.encode_text(tokens)
         return F.normalize(feats.float(), dim=-1).cpu()
+
+    def token_ids(self, texts: list[str]) -> np.ndarray:
+        """(N, context length) the token ids the text encoder sees."""
+        ids = self.tokenizer(texts)
+        return ids.numpy() if hasattr(ids, "numpy") else np.asarray(ids)
 
     def token_counts(self, texts: list[str]) -> list[int] | None:
         """Token count of each text before truncation, special tokens included."""

@@ -13,10 +13,12 @@ import pytest
 import torch
 from PIL import Image
 
+from lipeval.cache import EmbeddingCache
 from lipeval.datasets.aro import read_vg_attribution, read_vg_relation, symmetric_relations
 from lipeval.datasets.choice_records import ChoiceData
 from lipeval.datasets.records import FileImages
 from lipeval.datasets.sugarcrepe import read_sugarcrepe
+from lipeval.embed import Embedder
 from lipeval.kinds import caption_selection
 
 PROTOCOL = {"tie_policy": "pessimistic", "identical_options": "skip"}
@@ -28,8 +30,8 @@ class FakeEmbedder:
     def __init__(self, scores: dict[str, float], adapter=None):
         self.scores = scores
         self.text_calls: list[list[str]] = []
-        if adapter is not None:
-            self.adapter = adapter
+        if adapter is not None:  # the real Embedder's token identity, with this model's tokenizer
+            self.text_identity = Embedder(adapter, EmbeddingCache(None)).text_identity
 
     def images(self, images):
         return torch.tensor([[1.0, 0.0]] * len(images))
@@ -141,15 +143,16 @@ def test_sugarcrepe_numbers_by_hand(tmp_path):
 class _Adapter:
     """A tokenizer that, like CLIP's, splits punctuation off words: "man," and "man ," are the same tokens."""
 
+    fingerprint, precision, context_length, truncation = "punctuation-words", "fp32", 12, "keep_first"
     vocab: dict[str, int] = {}
 
     @classmethod
-    def tokenizer(cls, texts):
+    def token_ids(cls, texts):
         rows = [[cls.vocab.setdefault(w, len(cls.vocab) + 1) for w in t.replace(",", " , ").split()] for t in texts]
         out = torch.zeros(len(rows), 12, dtype=torch.long)
         for i, r in enumerate(rows):
             out[i, :len(r)] = torch.tensor(r[:12])
-        return out
+        return out.numpy()
 
 
 def _order_data(options, case_image, n_images):

@@ -104,7 +104,7 @@ def test_subcaption_mean_is_the_renormalised_mean_of_sentence_embeddings():
     emb = WordEmbedder(adapter, _images())
     metrics, info = run(_data(), emb, _protocol(text_preprocessing="lotlip_split", long_text_mode="subcaption_mean",
                                                caption_prefix="x "))
-    sentences = [[f"x Some shape here now", f"x Then the {u} thing"] for u in UNIQUE]
+    sentences = [["x Some shape here now", f"x Then the {u} thing"] for u in UNIQUE]
     assert adapter.seen == [s for pair in sentences for s in pair]  # prefix on every encoded sentence
     expected = torch.stack([
         F.normalize(adapter.encode_texts(pair).mean(0), dim=0) for pair in sentences
