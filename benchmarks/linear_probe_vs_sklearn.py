@@ -177,14 +177,9 @@ def run_pair(name: str, feats: dict, labels: dict, n_classes: int, multilabel: b
 
 def objective(weight, bias, x, y, n_classes: int, lam: float) -> float:
     """lipeval's (= scikit-learn's) objective, mean loss + λ/(2N)·||W||², at the solution (weight, bias)."""
-    import torch
-
     from lipeval.kinds import probe_fit
 
-    loss, _, target = probe_fit.problem_of(torch.as_tensor(y), n_classes)
-    w = torch.as_tensor(np.asarray(weight), dtype=torch.float64)
-    b = torch.as_tensor(np.asarray(bias), dtype=torch.float64)
-    return probe_fit._loss_grad(w, b, x.double(), target, loss, lam / x.shape[0])[0]
+    return probe_fit.objective(np.asarray(weight), np.asarray(bias), x, y, n_classes, lam)
 
 
 def _coefficients(model, y, n_classes: int):

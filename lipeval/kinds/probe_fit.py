@@ -17,16 +17,17 @@ with three losses, chosen as scikit-learn chooses them:
 Classes absent from the training labels are never predicted (score ``-inf``); scikit-learn cannot predict them
 either.
 
-How it is solved. L-BFGS (two-loop recursion, backtracking line search with the Armijo condition) runs in
-preconditioned coordinates: the features are centred (the bias absorbs the mean) and rotated into the
-eigenbasis of their covariance, and each coordinate is scaled by the square root of the objective's curvature
-at zero, c·σ²_k + λ/N (c = 1/K for a K-class softmax, 1/4 for logistic losses). This change of variables does
-not change the minimiser; it makes the problem well conditioned, so a fit takes tens of iterations where
-scikit-learn's unpreconditioned L-BFGS may run into its 1000-iteration cap. A fit stops when every entry of
-the gradient of f in the original coordinates is at most ``tol`` in absolute value (scikit-learn's criterion;
-checked through a bound that is never smaller than the largest entry; scikit-learn's default 1e-4), after
-``max_iter`` iterations, or when the line search can make no progress in floating point. Arithmetic is
-float64 (``DTYPE``).
+How it is solved. L-BFGS (the compact form of the inverse-Hessian product, backtracking line search with the
+Armijo condition) runs in preconditioned coordinates: the features are centred (the bias absorbs the mean)
+and rotated into the eigenbasis of their covariance, and each (class, coordinate) is scaled by the square root
+of the objective's curvature at the starting point (at zero: c·σ²_k + λ/N, c = 1/K for a K-class softmax,
+1/4 for logistic losses; a warm start uses its own probabilities). This change of variables does not change
+the minimiser; it makes the problem well conditioned, so a fit takes tens of iterations where scikit-learn's
+unpreconditioned L-BFGS may run into its 1000-iteration cap. A fit stops when every entry of the gradient of
+f in the original coordinates is at most ``tol`` in absolute value (scikit-learn's criterion, its default
+1e-4; the gradient is rotated back to check it whenever a cheap lower bound on its largest entry no longer
+rules it out), after ``max_iter`` iterations, or when the line search can make no progress in floating
+point. Arithmetic is float64 (``DTYPE``).
 
 The search: λ runs over ``LAMBDAS`` (97 values, 1e-6 ... 1e6, 8 per decade). The seven values 1e-6, 1e-4,
 ..., 1e6 are tried first, from the largest down, then the interval around the best is halved (steps of 8, 4,
@@ -70,7 +71,7 @@ class LogisticFit:
     n_iter: int
     converged: bool
     objective: float
-    grad_bound: float  # the bound on the largest absolute gradient entry at the end
+    grad_bound: float  # the largest absolute entry of the gradient (original coordinates) at the end
 
     def scores(self, x: torch.Tensor) -> torch.Tensor:
         """(N, n_classes) class scores: logits (softmax, multilabel), or the binary logit in column
@@ -109,12 +110,19 @@ class Prepared:
     x: torch.Tensor
     mean: torch.Tensor
     basis: torch.Tensor
-    _x_sq: torch.Tensor | None = None
+    _x1: torch.Tensor | None = None
+    _x1_sq: torch.Tensor | None = None
 
-    def x_squared(self) -> torch.Tensor:
-        if self._x_sq is None:
-            self._x_sq = self.x.pow(2)
-        return self._x_sq
+    def with_ones(self) -> torch.Tensor:
+        """(N, D + 1): ``x`` and a column of ones, so the bias is the last column of the weights."""
+        if self._x1 is None:
+            self._x1 = torch.cat([self.x, torch.ones_like(self.x[:, :1])], dim=1)
+        return self._x1
+
+    def with_ones_squared(self) -> torch.Tensor:
+        if self._x1_sq is None:
+            self._x1_sq = self.with_ones().pow(2)
+        return self._x1_sq
 
     @staticmethod
     def of(x: torch.Tensor) -> "Prepared":
@@ -130,24 +138,49 @@ class Prepared:
         return Prepared(torch.cat([self.x, (more.to(self.x) - self.mean) @ self.basis]), self.mean, self.basis)
 
 
-def _loss_grad(w: torch.Tensor, b: torch.Tensor, x: torch.Tensor, target: torch.Tensor, loss: str,
-               reg: float) -> tuple[float, torch.Tensor, torch.Tensor]:
-    """f and its gradient w.r.t. (W, b) on (rotated, centred) features."""
-    n = x.shape[0]
-    z = torch.addmm(b, x, w.T)
+def _loss_grad(wb: torch.Tensor, x1: torch.Tensor, target: torch.Tensor, loss: str,
+               penalty: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """f and its gradient w.r.t. ``wb`` = [W | b] (K, D + 1), on features with a column of ones ``x1``
+    (N, D + 1). ``target`` is (K, N) float: one-hot columns (softmax) or 0/1 (logistic losses); ``penalty``
+    (D + 1,) is λ/N on the weights and 0 on the bias. f is a 0-dim tensor (no device synchronisation).
+    Logits are kept as (K, N): a softmax over K contiguous rows is several times faster than over K columns."""
+    n = x1.shape[0]
+    z = wb @ x1.T
     if loss == "softmax":
-        z_true = z.gather(1, target[:, None])
-        lse = torch.logsumexp(z, dim=1, keepdim=True)
-        value = float((lse - z_true).sum()) / n
-        g = z.sub_(lse).exp_()
-        g.scatter_add_(1, target[:, None], torch.full_like(z_true, -1.0))
+        log_p = torch.log_softmax(z, dim=0)
+        data = -torch.dot(log_p.view(-1), target.view(-1))
+        g = log_p.exp_().sub_(target)
     else:
-        t = target.to(z.dtype)
-        value = float((F.softplus(z) - t * z).sum()) / n
-        g = torch.sigmoid(z).sub_(t)
-    g_w = torch.addmm(w, g.T, x, beta=reg, alpha=1.0 / n)
-    g_b = g.sum(dim=0) / n
-    return value + 0.5 * reg * float(w.pow(2).sum()), g_w, g_b
+        data = F.softplus(z).sum() - torch.dot(z.view(-1), target.view(-1))
+        g = torch.sigmoid(z).sub_(target)
+    pen = wb * penalty
+    grad = torch.addmm(pen, g, x1, alpha=1.0 / n)
+    return data / n + 0.5 * torch.dot(wb.view(-1), pen.view(-1)), grad
+
+
+def _dense_target(target: torch.Tensor, loss: str, k: int, like: dict) -> torch.Tensor:
+    """(K, N) float: one-hot class indices (softmax) or the 0/1 matrix (logistic losses), transposed."""
+    dense = F.one_hot(target, k) if loss == "softmax" else target
+    return dense.T.to(**like).contiguous()
+
+
+def _penalty(d: int, lam: float, n: int, like: dict) -> torch.Tensor:
+    """(D + 1,): λ/N on each weight, 0 on the bias (not penalised)."""
+    penalty = torch.full((d + 1,), float(lam) / n, **like)
+    penalty[d] = 0.0
+    return penalty
+
+
+def objective(weight, bias, x, labels, n_classes: int, lam: float) -> float:
+    """f(W, b) for weight (K, D) and bias (K,) in the original coordinates (the columns a fit of ``labels``
+    has), on features ``x`` (N, D), in float64."""
+    x = torch.as_tensor(x, dtype=DTYPE)
+    loss, _, target = problem_of(torch.as_tensor(labels), n_classes)
+    wb = torch.cat([torch.as_tensor(weight, dtype=DTYPE), torch.as_tensor(bias, dtype=DTYPE)[:, None]], dim=1)
+    like = {"dtype": DTYPE, "device": x.device}
+    value, _ = _loss_grad(wb, torch.cat([x, torch.ones_like(x[:, :1])], dim=1),
+                          _dense_target(target, loss, wb.shape[0], like), loss, _penalty(x.shape[1], lam, len(x), like))
+    return float(value)
 
 
 def fit_logistic(x, labels, n_classes: int, lam: float, *, init: tuple[torch.Tensor, torch.Tensor] | None = None,
@@ -164,36 +197,45 @@ def fit_logistic(x, labels, n_classes: int, lam: float, *, init: tuple[torch.Ten
     p = prepared if prepared is not None else Prepared.of(x)
     n, d = p.x.shape
     k = 1 if loss == "binary" else len(cols)
-    w_t = torch.zeros(k, d, dtype=p.x.dtype, device=p.x.device)  # weights in the rotated basis
-    b_c = torch.zeros(k, dtype=p.x.dtype, device=p.x.device)  # bias for centred features
+    like = {"dtype": p.x.dtype, "device": p.x.device}
+    wb = torch.zeros(k, d + 1, **like)  # [weights in the rotated basis | bias for centred features]
     if init is not None and init[0].shape == (k, d):
-        w_t = init[0].to(p.x) @ p.basis
-        b_c = init[1].to(p.x) + init[0].to(p.x) @ p.mean
+        w0, b0 = init[0].to(p.x), init[1].to(p.x)
+        wb = torch.cat([w0 @ p.basis, (b0 + w0 @ p.mean)[:, None]], dim=1)
     if k == 0 or (loss == "softmax" and k == 1):  # nothing to learn
-        return _finish(w_t, b_c, p, loss, cols, n_classes, lam, 0, True, 0.0, 0.0)
+        return _finish(wb, p, loss, cols, n_classes, lam, 0, True, 0.0, 0.0)
 
-    reg = float(lam) / n
-    # preconditioner: V = W_t * scale_w, beta = b_c * scale_b, the square root of the objective's curvature
-    # along each (class, coordinate) at the starting point, the Jacobi approximation in the rotated basis
-    z = torch.addmm(b_c, p.x, w_t.T)
+    x1 = p.with_ones()
+    target, penalty = _dense_target(target, loss, k, like), _penalty(d, lam, n, like)
+    # preconditioner: theta = [W | b] * scale, the square root of the objective's curvature along each
+    # (class, coordinate) at the starting point, the Jacobi approximation in the rotated basis
+    z = x1 @ wb.T
     prob = torch.softmax(z, dim=1) if loss == "softmax" else torch.sigmoid(z)
     curv = prob * (1 - prob)
-    scale_w = torch.sqrt((curv.T @ p.x_squared()) / n + reg)
-    scale_b = torch.sqrt(curv.mean(dim=0).clamp(min=1e-12))
-    mean_inf = float(p.mean.abs().max()) if p.mean.numel() else 0.0
+    scale = ((curv.T @ p.with_ones_squared()) / n + penalty).clamp_(min=1e-12).sqrt_()
+    # the gradient in the original coordinates: d f / d W = g_W B' + g_b mean' = grad @ back, d f / d b = g_b
+    back = torch.cat([p.basis.T, p.mean[None, :]])
+    mean_norm, root_d = float(p.mean.norm()), math.sqrt(d)
+
+    def largest_entry(grad: torch.Tensor) -> torch.Tensor:
+        return torch.maximum((grad @ back).abs().max(), grad[:, d].abs().max())
+
+    def lower_bound(grad: torch.Tensor) -> torch.Tensor:
+        """A lower bound on largest_entry at the cost of a norm: each row of d f / d W has 2-norm at least
+        ||g_W,k|| - |g_b,k| ||mean||, and its largest entry is at least that over sqrt(D)."""
+        g_b = grad[:, d].abs()
+        return torch.maximum(((grad[:, :d].norm(dim=1) - g_b * mean_norm) / root_d).max(), g_b.max())
 
     def evaluate(theta: torch.Tensor):
-        w = theta[:, :d] / scale_w
-        b = theta[:, d] / scale_b
-        value, g_w, g_b = _loss_grad(w, b, p.x, target, loss, reg)
-        # |entry of the original-coordinates gradient| <= ||row of g_w||_2 + |g_b| * max|mean|
-        bound = max(float((g_w.norm(dim=1) + g_b.abs() * mean_inf).max()), float(g_b.abs().max()))
-        return value, torch.cat([g_w / scale_w, (g_b / scale_b)[:, None]], dim=1), bound
+        value, grad = _loss_grad(theta / scale, x1, target, loss, penalty)
+        value, low = torch.stack([value, lower_bound(grad)]).tolist()  # one synchronisation
+        stop = low if low > tol else float(largest_entry(grad))  # the exact value only where it decides
+        return value, grad.div_(scale), stop
 
-    theta = torch.cat([w_t * scale_w, (b_c * scale_b)[:, None]], dim=1)
-    theta, value, bound, n_iter = minimise(evaluate, theta, max_iter, tol, history)
-    return _finish(theta[:, :d] / scale_w, theta[:, d] / scale_b, p, loss, cols, n_classes, lam, n_iter,
-                   bound <= tol, value, bound)
+    theta, value, stop, n_iter = minimise(evaluate, wb * scale, max_iter, tol, history)
+    if stop > tol:  # stopped early: report the largest entry itself, not a lower bound on it
+        stop = float(largest_entry(_loss_grad(theta / scale, x1, target, loss, penalty)[1]))
+    return _finish(theta / scale, p, loss, cols, n_classes, lam, n_iter, stop <= tol, value, stop)
 
 
 def minimise(evaluate, theta: torch.Tensor, max_iter: int, tol: float, history: int):
@@ -250,9 +292,10 @@ def inverse_hessian_times(g: torch.Tensor, s_hist: list[torch.Tensor], y_hist: l
     return gamma * g + (s.T @ q1)[:, 0] + gamma * (y.T @ q2)[:, 0]
 
 
-def _finish(w_t, b_c, p: Prepared, loss, cols, n_classes, lam, n_iter, converged, value, bound) -> LogisticFit:
-    weight = w_t @ p.basis.T
-    bias = b_c - weight @ p.mean
+def _finish(wb, p: Prepared, loss, cols, n_classes, lam, n_iter, converged, value, bound) -> LogisticFit:
+    d = p.x.shape[1]
+    weight = wb[:, :d] @ p.basis.T
+    bias = wb[:, d] - weight @ p.mean
     if loss == "softmax":  # a constant added to every logit changes nothing: report the zero-mean bias
         bias = bias - bias.mean()
     return LogisticFit(weight.contiguous(), bias.contiguous(), loss, cols, n_classes, float(lam), int(n_iter),

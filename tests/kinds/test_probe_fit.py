@@ -43,7 +43,10 @@ def test_gradient_matches_autograd(loss):
     target = torch.randint(0, 3, (30,), generator=g) if loss == "softmax" else \
         torch.randint(0, 2, (30, w.shape[0]), generator=g).bool()
     reg = 0.37
-    value, g_w, g_b = pf._loss_grad(w.detach().clone(), b.detach().clone(), x, target, loss, reg)
+    dense = (torch.nn.functional.one_hot(target, 3) if loss == "softmax" else target).double().T.contiguous()
+    penalty = torch.tensor([reg] * 5 + [0.0], dtype=torch.float64)
+    wb = torch.cat([w.detach(), b.detach()[:, None]], dim=1)
+    value, grad = pf._loss_grad(wb, torch.cat([x, torch.ones(30, 1, dtype=torch.float64)], 1), dense, loss, penalty)
     z = x @ w.T + b
     if loss == "softmax":
         ref = torch.nn.functional.cross_entropy(z, target)
@@ -51,8 +54,18 @@ def test_gradient_matches_autograd(loss):
         ref = torch.nn.functional.binary_cross_entropy_with_logits(z, target.double(), reduction="sum") / 30
     ref = ref + 0.5 * reg * w.pow(2).sum()
     ref.backward()
-    assert value == pytest.approx(ref.item(), rel=1e-12)
-    assert torch.allclose(g_w, w.grad, atol=1e-12) and torch.allclose(g_b, b.grad, atol=1e-12)
+    assert float(value) == pytest.approx(ref.item(), rel=1e-12)
+    assert torch.allclose(grad[:, :5], w.grad, atol=1e-12) and torch.allclose(grad[:, 5], b.grad, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["softmax", "binary", "multilabel"])
+def test_objective_in_original_coordinates(loss):
+    x, y = _blobs(90, 4, 3, 0.5, seed=8)
+    labels = {"softmax": y, "binary": y % 2, "multilabel": np.stack([y == 0, y != 1], 1).astype(int)}[loss]
+    fit = pf.fit_logistic(x, labels, 3 if loss != "binary" else 2, 2.0, max_iter=4)
+    assert pf.objective(fit.weight, fit.bias, x, labels, 3 if loss != "binary" else 2, 2.0) == pytest.approx(
+        _objective(fit, x, labels, 2.0), rel=1e-12)
+    assert fit.objective == pytest.approx(_objective(fit, x, labels, 2.0), rel=1e-9)
 
 
 @pytest.mark.parametrize("lam", [1e-1, 1.0, 1e2, 1e4])
@@ -141,6 +154,27 @@ def test_degenerate_training_sets():
     assert one.scores(x).argmax(1).tolist() == [2] * 6
     none = pf.fit_logistic(x, np.zeros((6, 2), int), 2, 1.0)  # multi-label without a positive
     assert (none.scores(x) == 0).all()
+
+
+@pytest.mark.parametrize("loss", ["softmax", "binary", "multilabel"])
+def test_the_stopping_quantity_is_the_largest_gradient_entry_in_original_coordinates(loss):
+    """scikit-learn's criterion: max |d f / d (W, b)| <= tol, W and b as the caller sees them (not rotated)."""
+    x, y = _blobs(120, 6, 3, 0.5, seed=7)
+    labels = {"softmax": y, "binary": y % 2, "multilabel": np.stack([y == 0, y != 1], 1).astype(int)}[loss]
+    for max_iter in (3, 1000):
+        fit = pf.fit_logistic(x, labels, 3 if loss != "binary" else 2, 0.5, max_iter=max_iter)
+        w = fit.weight.clone().requires_grad_(True)
+        b = fit.bias.clone().requires_grad_(True)
+        z = x @ w.T + b
+        if loss == "softmax":
+            data = torch.nn.functional.cross_entropy(z, torch.as_tensor(labels))
+        else:
+            t = torch.as_tensor(labels)[:, None] == 1 if loss == "binary" else torch.as_tensor(labels)
+            data = torch.nn.functional.binary_cross_entropy_with_logits(z, t.double(), reduction="sum") / len(x)
+        (data + 0.5 * 0.5 / len(x) * w.pow(2).sum()).backward()
+        largest = max(float(w.grad.abs().max()), float(b.grad.abs().max()))
+        assert fit.grad_bound == pytest.approx(largest, rel=1e-9, abs=1e-15)
+        assert fit.converged == (largest <= pf.TOL)
 
 
 def test_max_iter_caps_the_fit():
