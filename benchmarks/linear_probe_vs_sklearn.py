@@ -21,7 +21,8 @@ For each (set, features):
 1. the whole search, timed: lipeval (`probe_fit.search_lambda`, warm-started, preconditioned L-BFGS, float64;
    the median of three runs, since it is short and noise weighs more) vs the same parametric search run with
    scikit-learn's ``LogisticRegression(C=1/λ, max_iter=1000)`` at its defaults (tol 1e-4), each fit from zero
-   as the CLIP paper's setup does (one-vs-rest for the multi-label set), on the same float64 features; each then refits at its chosen λ on train + val and scores test;
+   as the CLIP paper's setup does (one-vs-rest for the multi-label set), on the same float64 features; each
+   then refits at its chosen λ on train + val and scores test;
 2. agreement at the same λ: at λ = 1e-4, 1e-2, 1, 1e2 and at both tools' chosen λ, the test score of
    lipeval's fit (its defaults: tol 1e-4, max_iter 1,000) minus that of scikit-learn fitted (a) with its
    defaults (the same tol and max_iter) and (b) close to the exact minimiser (tol 1e-6, max_iter 5,000; the
