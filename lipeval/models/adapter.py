@@ -11,7 +11,7 @@ import hashlib
 import json
 import pickle
 from collections import Counter
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +89,7 @@ class ClipAdapter:
 
     def _autocast(self):
         if self.precision == "fp32":
-            return nullcontext()
+            return strict_fp32() if torch.device(self.device).type == "cuda" else nullcontext()
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}[self.precision]
         return torch.autocast(device_type=torch.device(self.device).type, dtype=dtype)
 
@@ -171,6 +171,20 @@ class ClipAdapter:
         if inner is not None:
             return [len(ids) for ids in inner(texts)["input_ids"]]
         return None  # unknown tokenizer: the counts are unknown, not "nothing truncated"
+
+
+@contextmanager
+def strict_fp32():
+    """fp32 means fp32 on CUDA too: no TF32 in cuDNN convolutions (PyTorch's default allows it, which moves a
+    ViT's patch embedding off fp32) nor in matrix products; the previous settings are restored afterwards."""
+    matmul, cudnn = torch.get_float32_matmul_precision(), torch.backends.cudnn.allow_tf32
+    torch.set_float32_matmul_precision("highest")
+    torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(matmul)
+        torch.backends.cudnn.allow_tf32 = cudnn
 
 
 def _pre_proj_tower(model) -> str | None:

@@ -111,3 +111,18 @@ def test_corrupt_checkpoint_and_unknown_names(tmp_path):
         load_model(f"open_clip:{ARCH}/nonexistent_tag")
     with pytest.raises(ConfigError, match="--precision"):
         load_model(f"open_clip:{ARCH}", precision="fp8")
+
+
+def test_strict_fp32_turns_tf32_off_and_restores_the_settings():
+    from lipeval.models.adapter import strict_fp32
+
+    before = torch.get_float32_matmul_precision(), torch.backends.cudnn.allow_tf32
+    torch.set_float32_matmul_precision("high")
+    torch.backends.cudnn.allow_tf32 = True
+    try:
+        with strict_fp32():
+            assert torch.get_float32_matmul_precision() == "highest" and not torch.backends.cudnn.allow_tf32
+        assert torch.get_float32_matmul_precision() == "high" and torch.backends.cudnn.allow_tf32
+    finally:
+        torch.set_float32_matmul_precision(before[0])
+        torch.backends.cudnn.allow_tf32 = before[1]
