@@ -62,7 +62,7 @@ DEFAULTS: dict = {
         "threads": None,             # CPU threads for torch (None: torch's default)
     },
     "log": {
-        "every": 10,                 # progress-bar refresh (every step is written to metrics.jsonl)
+        "every": 10,                 # progress refresh; off a terminal, a log line (every step is in metrics.jsonl)
         "checkpoint_every": 100,
         "keep_checkpoints": 1,       # step folders kept under checkpoints/ (the run folder always has the latest)
         "progress": True,

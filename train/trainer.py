@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -141,8 +142,10 @@ def _train(cfg, out, max_steps, resume, info, log) -> dict:
     params = [p for p in clip.parameters() if p.requires_grad]
     global_batch = int(cfg["schedule"]["batch_size"])
 
+    # progress: a bar on a terminal; a plain line every `log.every` steps otherwise (log files, CI)
+    progress = info.is_main and cfg["log"]["progress"] and stop > start
     bar = None
-    if info.is_main and cfg["log"]["progress"] and stop > start:
+    if progress and sys.stderr.isatty():
         from tqdm import tqdm
 
         bar = tqdm(total=stop - start, initial=0, desc=cfg["name"], unit="step", dynamic_ncols=True, leave=False)
@@ -179,8 +182,11 @@ def _train(cfg, out, max_steps, resume, info, log) -> dict:
                            "samples_per_s": samples_per_s, "elapsed_s": now - t_start})
         if bar is not None:
             bar.update(1)
-            if done % int(cfg["log"]["every"]) == 0 or done == stop:
+        if progress and (done % int(cfg["log"]["every"]) == 0 or done == stop):
+            if bar is not None:
                 bar.set_postfix(loss=f"{loss_all:.3f}", lr=f"{lr:.2e}", samples_s=f"{samples_per_s:.0f}")
+            else:
+                log(f"{cfg['name']}: step {done}/{stop} loss {loss_all:.3f} lr {lr:.2e} {samples_per_s:.0f} samples/s")
         if done % int(cfg["log"]["checkpoint_every"]) == 0 or done == stop:
             _checkpoint(clip, optimizer, done, out, config_json, cfg, info)
     if bar is not None:

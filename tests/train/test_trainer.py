@@ -146,3 +146,13 @@ def test_cli_entry_points(synth_root, tmp_path, capsys):
     assert len(read_metrics(tmp_path / "a")) == 2
     assert train_main(["--config", str(cfg), "model.archh=x"]) == 2
     assert "did you mean arch" in capsys.readouterr().err
+
+
+def test_progress_off_a_terminal_is_a_log_line_every_n_steps(synth_root, tmp_path):
+    lines = []
+    cfg = load_config(None, TINY + [f"data.root={synth_root}", "name=progress", "schedule.steps=5",
+                                    "log.progress=true", "log.every=2", "log.checkpoint_every=5"])
+    train(cfg, tmp_path / "run", log=lines.append)  # pytest's stderr is not a terminal: no bar
+    steps = [ln.split()[2] for ln in lines if ln.startswith("progress: step ")]
+    assert steps == ["2/5", "4/5", "5/5"], lines
+    assert all("loss" in ln and "samples/s" in ln for ln in lines if ln.startswith("progress: step "))
