@@ -14,6 +14,7 @@ from pathlib import Path
 from lipeval import __version__
 from lipeval.errors import ConfigError, DataError, DataMissing, LipevalError
 from lipeval.kinds import KIND_FOR_RECORDS, KINDS
+from lipeval.models.spec import same_model
 from lipeval.registry import TaskConfig
 from lipeval.results import SCHEMA_VERSION, read_record, write_record
 
@@ -119,7 +120,8 @@ class Runner:
         rec = read_record(self.result_path(task))
         if not (
             rec is not None and rec.get("status") == "ok" and rec.get("config_hash") == task.config_hash()
-            and rec.get("limit") == self.opts.limit and (rec.get("model") or {}).get("spec") == self.opts.model
+            and rec.get("limit") == self.opts.limit
+            and same_model(str((rec.get("model") or {}).get("spec")), self.opts.model)
             and rec.get("protocol_overrides", {}) == self.opts.protocol and rec.get("kind") in KINDS
         ):
             return False
@@ -135,7 +137,7 @@ class Runner:
         for t in tasks:
             rec = read_record(self.result_path(t))
             spec = (rec or {}).get("model", {}).get("spec")
-            if rec and rec.get("status") == "ok" and spec and spec != self.opts.model:
+            if rec and rec.get("status") == "ok" and spec and not same_model(spec, self.opts.model):
                 raise ConfigError(
                     f"--out {self.opts.out} holds results of model {spec!r} ({self.result_path(t).name}); "
                     f"use another --out for {self.opts.model!r}, or --redo to overwrite"

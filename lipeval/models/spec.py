@@ -63,3 +63,20 @@ def parse_spec(spec: str) -> ModelSpec:
     raise ConfigError(
         f"--model {spec!r}: unknown form; use open_clip:ARCH[/PRETRAINED], local-dir:PATH, hf-hub:ORG/NAME or a path"
     )
+
+
+def same_model(a: str, b: str) -> bool:
+    """Whether two SPEC strings name the same model: equal once local paths are made absolute (so
+    `runs/clip` and `/home/me/runs/clip` are one model). A SPEC that does not parse is compared as typed."""
+    def canonical(spec: str) -> str:
+        try:
+            s = parse_spec(spec)
+        except ConfigError:
+            return spec
+        name = s.model_name
+        if name.startswith("local-dir:"):
+            name = f"local-dir:{Path(name[len('local-dir:'):]).resolve()}"
+        pretrained = str(s.checkpoint_file.resolve()) if s.checkpoint_file is not None else s.pretrained
+        return f"{name}|{pretrained}"
+
+    return a == b or canonical(a) == canonical(b)

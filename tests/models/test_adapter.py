@@ -126,3 +126,20 @@ def test_strict_fp32_turns_tf32_off_and_restores_the_settings():
     finally:
         torch.set_float32_matmul_precision(before[0])
         torch.backends.cudnn.allow_tf32 = before[1]
+
+
+def test_same_model_makes_local_paths_absolute(tmp_path, monkeypatch):
+    from lipeval.models.spec import same_model
+
+    folder = tmp_path / "runs" / "clip"
+    folder.mkdir(parents=True)
+    (folder / "open_clip_config.json").write_text("{}")
+    (folder / "ckpt.safetensors").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    assert same_model("runs/clip", str(folder)) and same_model("runs/clip", f"local-dir:{folder}")
+    assert same_model("runs/clip/ckpt.safetensors", str(folder / "ckpt.safetensors"))
+    assert same_model(f"open_clip:{ARCH}/runs/clip/ckpt.safetensors", f"open_clip:{ARCH}/{folder}/ckpt.safetensors")
+    assert not same_model("runs/clip", str(folder / "ckpt.safetensors"))  # the folder's weights vs one file
+    assert not same_model(f"open_clip:{ARCH}", "open_clip:lipeval-tiny-vit")
+    assert same_model("open_clip:ViT-B-32/openai", "open_clip:ViT-B-32/openai")
+    assert not same_model("no/such/path", str(tmp_path / "no/such/path"))  # unparsable: compared as typed
