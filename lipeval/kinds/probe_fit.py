@@ -104,25 +104,27 @@ def problem_of(labels: torch.Tensor, n_classes: int) -> tuple[str, torch.Tensor,
 @dataclass
 class Prepared:
     """Features centred and rotated into the eigenbasis of the covariance of the training features, done once
-    per training set: ``x`` = (x_raw - mean) @ basis. Any centre and orthonormal basis give the same minimiser;
-    this one makes the problem well conditioned."""
+    per training set, with a column of ones for the bias: ``x1`` = [(x_raw - mean) @ basis | 1]. Any centre and
+    orthonormal basis give the same minimiser; this one makes the problem well conditioned."""
 
-    x: torch.Tensor
+    x1: torch.Tensor
     mean: torch.Tensor
     basis: torch.Tensor
-    _x1: torch.Tensor | None = None
     _x1_sq: torch.Tensor | None = None
 
-    def with_ones(self) -> torch.Tensor:
-        """(N, D + 1): ``x`` and a column of ones, so the bias is the last column of the weights."""
-        if self._x1 is None:
-            self._x1 = torch.cat([self.x, torch.ones_like(self.x[:, :1])], dim=1)
-        return self._x1
+    @property
+    def x(self) -> torch.Tensor:
+        """(N, D): the rotated, centred features (a view of ``x1``)."""
+        return self.x1[:, :-1]
 
-    def with_ones_squared(self) -> torch.Tensor:
+    def x1_squared(self) -> torch.Tensor:
         if self._x1_sq is None:
-            self._x1_sq = self.with_ones().pow(2)
+            self._x1_sq = self.x1.pow(2)
         return self._x1_sq
+
+    @staticmethod
+    def _with_ones(x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, torch.ones_like(x[:, :1])], dim=1)
 
     @staticmethod
     def of(x: torch.Tensor) -> "Prepared":
@@ -130,12 +132,13 @@ class Prepared:
         xc = x - mean
         cov = (xc.T.double() @ xc.double()) / max(1, x.shape[0])
         basis = torch.linalg.eigh(cov).eigenvectors.to(x.dtype)
-        return Prepared(xc @ basis, mean, basis)
+        return Prepared(Prepared._with_ones(xc @ basis), mean, basis)
 
     def extend(self, more: torch.Tensor) -> "Prepared":
         """These features followed by ``more`` (raw), in the same centre and basis (for the refit on
         train + val: only the new rows are rotated)."""
-        return Prepared(torch.cat([self.x, (more.to(self.x) - self.mean) @ self.basis]), self.mean, self.basis)
+        more = Prepared._with_ones((more.to(self.x1) - self.mean) @ self.basis)
+        return Prepared(torch.cat([self.x1, more]), self.mean, self.basis)
 
 
 def _loss_grad(wb: torch.Tensor, x1: torch.Tensor, target: torch.Tensor, loss: str,
@@ -205,14 +208,14 @@ def fit_logistic(x, labels, n_classes: int, lam: float, *, init: tuple[torch.Ten
     if k == 0 or (loss == "softmax" and k == 1):  # nothing to learn
         return _finish(wb, p, loss, cols, n_classes, lam, 0, True, 0.0, 0.0)
 
-    x1 = p.with_ones()
+    x1 = p.x1
     target, penalty = _dense_target(target, loss, k, like), _penalty(d, lam, n, like)
     # preconditioner: theta = [W | b] * scale, the square root of the objective's curvature along each
     # (class, coordinate) at the starting point, the Jacobi approximation in the rotated basis
     z = x1 @ wb.T
     prob = torch.softmax(z, dim=1) if loss == "softmax" else torch.sigmoid(z)
     curv = prob * (1 - prob)
-    scale = ((curv.T @ p.with_ones_squared()) / n + penalty).clamp_(min=1e-12).sqrt_()
+    scale = ((curv.T @ p.x1_squared()) / n + penalty).clamp_(min=1e-12).sqrt_()
     # the gradient in the original coordinates: d f / d W = g_W B' + g_b mean' = grad @ back, d f / d b = g_b
     back = torch.cat([p.basis.T, p.mean[None, :]])
     mean_norm, root_d = float(p.mean.norm()), math.sqrt(d)
