@@ -134,7 +134,8 @@ def main(argv=None) -> int:
     print(f"\n| task | main metric | {' | '.join(runs)} |\n|---|---|{'---|' * len(runs)}")
     for task, rec in recs["cpu"].items():
         m = rec["main_metric"]
-        cells = [f"{100 * recs[t][task]['metrics'][m]:.2f}" if recs[t].get(task, {}).get("metrics") else "-" for t in runs]
+        cells = [f"{100 * recs[t][task]['metrics'][m]:.2f}" if recs[t].get(task, {}).get("metrics") else "-"
+                 for t in runs]
         print(f"| {task} | {m} | {' | '.join(cells)} |")
     differ = [t for t in recs["cpu"] if recs["cpu"][t]["metrics"] != recs["cuda"].get(t, {}).get("metrics")]
     problems = [t for t in recs["cuda"] if recs["cuda"][t]["metrics"] != recs["cuda_cached"].get(t, {}).get("metrics")]

@@ -174,7 +174,8 @@ def run_pair(name: str, feats: dict, labels: dict, n_classes: int, multilabel: b
     return {
         "set": name, "metric": metric, "n_train": len(labels["train"]), "n_val": len(labels["val"]),
         "n_test": len(labels["test"]), "dim": feats["train"].shape[1], "n_classes": n_classes,
-        "lipeval": {"seconds": lip_seconds, "seconds_runs": lip_runs, "lambda": res.lam, "val": res.scores[res.best], "test": lip_test,
+        "lipeval": {"seconds": lip_seconds, "seconds_runs": lip_runs, "lambda": res.lam, "val": res.scores[res.best],
+                    "test": lip_test,
                     "fits": len(res.order) + 1, "iterations": lip_iters},
         "sklearn": {"seconds": sk_seconds, "lambda": sk_res.lam, "val": sk_res.scores[sk_res.best], "test": sk_test,
                     "fits": len(sk_res.order) + 1, "iterations": int(sum(sk_iters) + _n_iter(sk_final))},

@@ -101,6 +101,11 @@ def problem_of(labels: torch.Tensor, n_classes: int) -> tuple[str, torch.Tensor,
     return "softmax", present, torch.searchsorted(present, labels)
 
 
+def _with_ones(x: torch.Tensor) -> torch.Tensor:
+    """(N, D + 1): ``x`` and a column of ones, so the bias is the last column of the weights."""
+    return torch.cat([x, torch.ones_like(x[:, :1])], dim=1)
+
+
 @dataclass
 class Prepared:
     """Features centred and rotated into the eigenbasis of the covariance of the training features, done once
@@ -123,21 +128,17 @@ class Prepared:
         return self._x1_sq
 
     @staticmethod
-    def _with_ones(x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([x, torch.ones_like(x[:, :1])], dim=1)
-
-    @staticmethod
     def of(x: torch.Tensor) -> "Prepared":
         mean = x.mean(dim=0)
         xc = x - mean
         cov = (xc.T.double() @ xc.double()) / max(1, x.shape[0])
         basis = torch.linalg.eigh(cov).eigenvectors.to(x.dtype)
-        return Prepared(Prepared._with_ones(xc @ basis), mean, basis)
+        return Prepared(_with_ones(xc @ basis), mean, basis)
 
     def extend(self, more: torch.Tensor) -> "Prepared":
         """These features followed by ``more`` (raw), in the same centre and basis (for the refit on
         train + val: only the new rows are rotated)."""
-        more = Prepared._with_ones((more.to(self.x1) - self.mean) @ self.basis)
+        more = _with_ones((more.to(self.x1) - self.mean) @ self.basis)
         return Prepared(torch.cat([self.x1, more]), self.mean, self.basis)
 
 
@@ -181,8 +182,8 @@ def objective(weight, bias, x, labels, n_classes: int, lam: float) -> float:
     loss, _, target = problem_of(torch.as_tensor(labels), n_classes)
     wb = torch.cat([torch.as_tensor(weight, dtype=DTYPE), torch.as_tensor(bias, dtype=DTYPE)[:, None]], dim=1)
     like = {"dtype": DTYPE, "device": x.device}
-    value, _ = _loss_grad(wb, torch.cat([x, torch.ones_like(x[:, :1])], dim=1),
-                          _dense_target(target, loss, wb.shape[0], like), loss, _penalty(x.shape[1], lam, len(x), like))
+    target = _dense_target(target, loss, wb.shape[0], like)
+    value, _ = _loss_grad(wb, _with_ones(x), target, loss, _penalty(x.shape[1], lam, len(x), like))
     return float(value)
 
 
