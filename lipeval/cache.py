@@ -3,9 +3,9 @@
 An entry is an array (float32 embeddings; integer token statistics) keyed by a hash of
 everything that changes it: model fingerprint, dataset (or text list) fingerprint, image
 transform or text preprocessing, context length/truncation and precision. Model cards
-(`lipeval.models.card`) are small JSON entries beside them. Writes go to a temporary file in the same folder
-and are renamed into place, so a reader never sees a half-written entry; an unreadable
-entry (disk trouble) is treated as a miss and recomputed.
+(`lipeval.models.card`) are small JSON entries beside them. Writes go to a temporary file in
+the same folder and are renamed into place, so a reader never sees a half-written entry; an
+unreadable entry (disk trouble) is treated as a miss and recomputed.
 """
 from __future__ import annotations
 

@@ -148,19 +148,11 @@ def test_changed_kind_default_reruns_the_task(synth_root, tmp_path, monkeypatch)
     assert not recs[0].get("_cached") and recs[0]["protocol"]["tie_policy"] == "optimistic"
 
 
-def test_a_relative_and_an_absolute_path_are_the_same_model(synth_root, tmp_path, monkeypatch):
-    import json as _json
-
-    from safetensors.torch import save_file
-
+def test_a_relative_and_an_absolute_path_are_the_same_model(synth_root, tmp_path, monkeypatch, save_local_dir):
     from lipeval.models.adapter import load_model
 
-    adapter = load_model(MODEL, seed=0)
     folder = tmp_path / "runs" / "m"
-    folder.mkdir(parents=True)
-    (folder / "open_clip_config.json").write_text(_json.dumps({"model_cfg": adapter.config}))
-    save_file({k: v.contiguous() for k, v in adapter.model.state_dict().items()},
-              str(folder / "open_clip_model.safetensors"))
+    save_local_dir(folder, load_model(MODEL, seed=0))
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
     first = Runner(RunOptions(model="runs/m", data_root=synth_root, out=out, cache_dir=None, batch_size=64),

@@ -1,4 +1,3 @@
-import json
 
 import pytest
 import torch
@@ -13,21 +12,6 @@ ARCH = "lipeval-tiny-rn"
 @pytest.fixture(scope="module")
 def tiny():
     return load_model(f"open_clip:{ARCH}", seed=3)
-
-
-def _save_local_dir(folder, adapter, fmt="safetensors"):
-    from safetensors.torch import save_file
-
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": adapter.config}))
-    sd = {k: v.contiguous() for k, v in adapter.model.state_dict().items()}
-    if fmt == "safetensors":
-        path = folder / "open_clip_model.safetensors"
-        save_file(sd, str(path))
-    else:
-        path = folder / "open_clip_pytorch_model.bin"
-        torch.save(sd, path)
-    return path
 
 
 def test_parse_spec_forms(tmp_path):
@@ -73,9 +57,9 @@ def test_longer_context_config():
 
 
 @pytest.mark.parametrize("fmt", ["safetensors", "bin"])
-def test_checkpoint_round_trip_in_every_spec_form(tmp_path, tiny, fmt):
+def test_checkpoint_round_trip_in_every_spec_form(tmp_path, tiny, fmt, save_local_dir):
     folder = tmp_path / "ckpt"
-    path = _save_local_dir(folder, tiny, fmt)
+    path = save_local_dir(folder, tiny, fmt)
     for spec in (str(folder), f"local-dir:{folder}", str(path), f"open_clip:{ARCH}/{path}"):
         a = load_model(spec, seed=99)  # the seed must not matter once weights are loaded
         assert a.fingerprint == tiny.fingerprint, spec
@@ -94,8 +78,8 @@ def test_pickle_checkpoint_is_refused_unless_trusted(tmp_path, tiny):
     assert load_model(f"open_clip:{ARCH}/{path}", trust_checkpoint=True).fingerprint == tiny.fingerprint
 
 
-def test_checkpoint_of_another_architecture_names_file_and_keys(tmp_path, tiny):
-    path = _save_local_dir(tmp_path / "c", tiny)
+def test_checkpoint_of_another_architecture_names_file_and_keys(tmp_path, tiny, save_local_dir):
+    path = save_local_dir(tmp_path / "c", tiny)
     with pytest.raises(ConfigError, match=r"does not fit architecture lipeval-tiny-vit.*(Missing|Unexpected|size)"):
         load_model(f"open_clip:lipeval-tiny-vit/{path}")
 

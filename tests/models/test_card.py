@@ -1,6 +1,5 @@
 """Model cards: a cached card stands in for the model until something is not cached; any change to the
 files the model is built from gives another card; a card that no longer matches its model is refused."""
-import json
 import os
 
 import pytest
@@ -14,27 +13,25 @@ from lipeval.models.card import DeferredAdapter, adapter_for, card_key, card_of
 ARCH = "lipeval-tiny-rn"
 
 
-def _local_dir(folder, seed=0):
-    from safetensors.torch import save_file
+@pytest.fixture
+def local_dir(save_local_dir):
+    def make(folder, seed=0):
+        save_local_dir(folder, load_model(f"open_clip:{ARCH}", seed=seed))
+        return folder
 
-    adapter = load_model(f"open_clip:{ARCH}", seed=seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": adapter.config}))
-    save_file({k: v.contiguous() for k, v in adapter.model.state_dict().items()},
-              str(folder / "open_clip_model.safetensors"))
-    return folder
+    return make
 
 
 def _adapter(spec, cache, seed=0):
     return adapter_for(spec, seed, "cpu", "fp32", cache, lambda: load_model(spec, seed=seed))
 
 
-def test_which_models_get_a_card_and_what_changes_it(tmp_path):
+def test_which_models_get_a_card_and_what_changes_it(tmp_path, local_dir):
     assert card_key("open_clip:ViT-B-32/openai", 0) is None  # a pretrained tag: weights in a download cache
     assert card_key("hf-hub:org/name", 0) is None
     assert card_key("open_clip:RN50/missing.pt", 0) is None
     assert card_key(f"open_clip:{ARCH}", 0) != card_key(f"open_clip:{ARCH}", 1)  # random init: the seed
-    folder = _local_dir(tmp_path / "m")
+    folder = local_dir(tmp_path / "m")
     key = card_key(str(folder), 0)
     assert key is not None and key == card_key(str(folder), 0) and key != card_key(f"local-dir:{folder}", 0)
     weights = folder / "open_clip_model.safetensors"
@@ -45,9 +42,9 @@ def test_which_models_get_a_card_and_what_changes_it(tmp_path):
     assert len({key, card_key(str(folder), 0)}) == 2
 
 
-def test_a_cached_card_defers_the_model_until_it_is_needed(tmp_path):
+def test_a_cached_card_defers_the_model_until_it_is_needed(tmp_path, local_dir):
     cache = EmbeddingCache(tmp_path / "cache")
-    spec = str(_local_dir(tmp_path / "m", seed=5))
+    spec = str(local_dir(tmp_path / "m", seed=5))
     loaded = _adapter(spec, cache)
     assert not isinstance(loaded, DeferredAdapter)
     deferred = _adapter(spec, cache)
