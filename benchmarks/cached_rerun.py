@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from steps import PY, StepFailed, make_suite, random_init_state, timed
+from steps import PY, StepFailed, make_suite, random_init_state, records, timed
 
 ARCH = "lipeval-tiny-vit"
 
@@ -51,18 +51,6 @@ def run(model: str, data: Path, out: Path, cache: Path, logs: Path, tag: str) ->
     cmd = [PY, "-m", "lipeval", "run", "--model", model, "--tasks", "synthetic", "--data-root", str(data),
            "--out", str(out), "--cache-dir", str(cache), "--workers", "0"]
     return timed(cmd, logs / f"{tag}.log", f"lipeval run ({tag})")
-
-
-def records(out: Path) -> dict[str, dict]:
-    recs = {}
-    for path in sorted(out.glob("*.json")):
-        rec = json.loads(path.read_text())
-        if rec.get("status") != "ok":
-            raise StepFailed(f"{rec.get('task')}: {rec.get('status')}: {rec.get('error')}")
-        recs[rec["task"]] = rec
-    if not recs:
-        raise StepFailed(f"no records in {out}")
-    return recs
 
 
 def _untimed(value):
@@ -110,13 +98,15 @@ def main(argv=None) -> int:
         log("cold run (empty cache) ...")
         cold_s = run(model, data, work / "out_cold", cache, logs, "cold")
         log(f"  {cold_s:.2f} s")
-        cold = records(work / "out_cold")
-        cached_s, problems = [], []
+        cold = records(work / "out_cold", require_ok=True)
+        cached_s, in_tasks, problems = [], [], []
         for i in range(1, args.repeats + 1):
             log(f"cached run {i}/{args.repeats} (new output folder) ...")
             cached_s.append(run(model, data, work / f"out_cached{i}", cache, logs, f"cached{i}"))
             log(f"  {cached_s[-1]:.2f} s")
-            problems += differences(cold, records(work / f"out_cached{i}"), f"cached run {i}")
+            again = records(work / f"out_cached{i}", require_ok=True)
+            in_tasks.append(sum(r["timing"]["total"] for r in again.values()))
+            problems += differences(cold, again, f"cached run {i}")
         log("finished run (the last output folder again) ...")
         finished_s = run(model, data, work / f"out_cached{args.repeats}", cache, logs, "finished")
     except StepFailed as e:
@@ -131,9 +121,8 @@ def main(argv=None) -> int:
     print(f"| cached, new --out (median of {len(cached_s)}: {', '.join(f'{s:.2f}' for s in cached_s)}) "
           f"| {med:.2f} | {cold_s / med:.1f} |")
     print(f"| finished tasks skipped | {finished_s:.2f} | {cold_s / finished_s:.0f} |")
-    scored = statistics.median(sum(r["timing"]["total"] for r in records(work / f"out_cached{i}").values())
-                               for i in range(1, args.repeats + 1))
-    print(f"\nof a cached run, {scored:.2f} s are inside the tasks (imports on first use, reading data, scoring)")
+    print(f"\nof a cached run, {statistics.median(in_tasks):.2f} s are inside the tasks "
+          "(imports on first use, reading data, scoring)")
     for p in problems:
         print(f"PROBLEM: {p}")
     print("cached runs reproduce the cold run" if not problems else f"{len(problems)} problem(s)")

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from steps import PY, StepFailed, make_suite, timed
+from steps import PY, StepFailed, make_suite, records, timed
 
 MODEL = "open_clip:lipeval-tiny-vit"
 PROBE_SIZES = [(800, 128, 6), (10_000, 768, 100), (50_000, 1024, 100)]  # (samples, dim, classes)
@@ -36,16 +36,6 @@ PROBE_SIZES = [(800, 128, 6), (10_000, 768, 100), (50_000, 1024, 100)]  # (sampl
 
 def log(msg: str) -> None:
     print(f"[cuda_vs_cpu] {msg}", flush=True)
-
-
-def records(out: Path) -> dict[str, dict]:
-    recs = {}
-    for path in sorted(out.glob("*.json")):
-        rec = json.loads(path.read_text())
-        recs[rec["task"]] = rec
-    if not recs:
-        raise StepFailed(f"no records in {out}")
-    return recs
 
 
 def embedding_differences(model: str, data: Path) -> dict:

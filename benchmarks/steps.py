@@ -83,3 +83,17 @@ def save_random_checkpoint(path: Path, arch: str, seed: int, log) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(path))
     log(f"saved random-init {arch} (seed {seed}, {len(state)} tensors) to {path}")
+
+
+def records(out: Path, require_ok: bool = False) -> dict[str, dict]:
+    """The result records `lipeval run` wrote to `out`, by task; with `require_ok`, a task that is not ok
+    fails the step."""
+    recs = {}
+    for path in sorted(out.glob("*.json")):
+        rec = json.loads(path.read_text())
+        if require_ok and rec.get("status") != "ok":
+            raise StepFailed(f"{rec.get('task')}: {rec.get('status')}: {rec.get('error')}")
+        recs[rec["task"]] = rec
+    if not recs:
+        raise StepFailed(f"no records in {out}")
+    return recs
