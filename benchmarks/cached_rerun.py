@@ -53,20 +53,13 @@ def run(model: str, data: Path, out: Path, cache: Path, logs: Path, tag: str) ->
     return timed(cmd, logs / f"{tag}.log", f"lipeval run ({tag})")
 
 
-def _untimed(value):
-    """`value` without the timings some kinds report in `info` (keys ending in `_seconds`)."""
-    if isinstance(value, dict):
-        return {k: _untimed(v) for k, v in value.items() if not k.endswith("_seconds")}
-    return value
-
-
 def differences(cold: dict, again: dict, tag: str) -> list[str]:
     problems = []
     if set(cold) != set(again):
         problems.append(f"{tag}: tasks {sorted(set(cold) ^ set(again))} are not in both runs")
     for task in sorted(set(cold) & set(again)):
         for part in ("metrics", "chance", "info", "model"):
-            a, b = (json.dumps(_untimed(r[task][part]), sort_keys=True) for r in (cold, again))
+            a, b = (json.dumps(r[task][part], sort_keys=True) for r in (cold, again))
             if a != b:
                 problems.append(f"{tag}: {task} has other {part} than the cold run")
         embedded = {s: again[task]["timing"].get(s, 0.0) for s in ("embed_images", "embed_texts")}

@@ -27,7 +27,8 @@ SCHEMA: dict[str, str] = {
     "protocol": "every option that changes a number (tie_policy, caption_prefix, reader options ...)",
     "info": "kind-specific counts (classes, templates, text token statistics ...)",
     "env": "{lipeval, torch, open_clip, python, device, precision, seed}",
-    "timing": "seconds per stage: load_data, embed_images, embed_texts, score, total",
+    "timing": "seconds per stage: load_data, embed_images, embed_texts, score, total; a kind may add its own "
+              "sub-stages of score (linear_probe: fit)",
     "limit": "null, or N when run with --limit N (such records are refused by export and compare)",
     "config_hash": "hash of the task config; a re-run recomputes when it changes",
 }

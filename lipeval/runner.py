@@ -207,6 +207,7 @@ class Runner:
             for stage in ("embed_images", "embed_texts"):
                 timing[stage] = embedder.seconds.get(stage, 0.0) - before.get(stage, 0.0)
             timing["score"] = max(0.0, total_kind - timing["embed_images"] - timing["embed_texts"])
+            timing.update(info.pop("timing", {}))  # a kind's own sub-stages of scoring (the probe's fit)
             rec["metrics"] = metrics
             rec["chance"] = info.pop("chance", {})
             artifacts = info.pop("artifacts", {})  # name -> text: files a kind writes next to the result, for reuse

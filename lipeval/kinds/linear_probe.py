@@ -209,9 +209,10 @@ def run(data: ProbeData, embedder, protocol: dict) -> tuple[dict, dict]:
         "search": search_info,
         "final_fit": {"loss": final.loss, "n_iter": final.n_iter, "converged": final.converged,
                       "grad_bound": final.grad_bound},
-        "fit_device": str(device), "fit_seconds": fit_seconds,
+        "fit_device": str(device),
         "data_notes": {name: {k: d.extra[k] for k in NOTE_KEYS if k in d.extra}
                        for name, d in data.splits().items() if any(k in d.extra for k in NOTE_KEYS)},
         "chance": chance,
+        "timing": {"fit": fit_seconds},
     }
     return metrics, info

@@ -31,6 +31,7 @@ def test_probe_records_and_the_embeddings_shared_with_zero_shot(synth_root, tmp_
     assert bg["protocol"]["reader.reader"] == "image_folder" and bg["dataset"]["synthetic"] is True
     assert set(bg["metrics"]) == {"acc1", "acc5", "mean_per_class_recall", "mean_top1_top5"}
     assert bg["chance"]["acc1"] == 1 / 6 and bg["info"]["search"] and bg["info"]["final_fit"]["converged"]
+    assert 0 < bg["timing"]["fit"] <= bg["timing"]["score"] and "timing" not in bg["info"]  # timings stay in timing
     sp = by["synthetic/linear_probe_shapes_present"]
     assert sp["main_metric"] == "mAP_11pt" and set(sp["metrics"]) == {"mAP", "mAP_11pt"}
     assert 0 < sp["metrics"]["mAP_11pt"] <= 1 and by["synthetic/linear_probe_count"]["info"]["n_classes"] == 4
