@@ -55,6 +55,17 @@ def test_second_run_computes_no_embedding(synth_root, tmp_path):
     assert [r["metrics"] for r in recs3[:2]] == [r["metrics"] for r in recs1[:2]]
 
 
+def test_data_moved_elsewhere_keeps_its_cached_embeddings(synth_root, tmp_path):
+    cache = tmp_path / "cache"
+    _, recs1 = _run(_opts(synth_root, tmp_path / "a", cache))
+    moved = shutil.copytree(synth_root, tmp_path / "staged" / "data")  # e.g. data staged to a node's scratch disk
+    r2, recs2 = _run(_opts(moved, tmp_path / "b", cache))
+    assert r2._adapter.loaded is None  # every embedding came from the cache
+    assert [r["metrics"] for r in recs1] == [r["metrics"] for r in recs2]
+    assert [r["dataset"]["fingerprint"] for r in recs1] == [r["dataset"]["fingerprint"] for r in recs2]
+    assert recs2[0]["dataset"]["root"].startswith(str(moved))
+
+
 def test_finished_tasks_are_skipped_unless_redo(synth_root, tmp_path):
     opts = _opts(synth_root, tmp_path / "out", tmp_path / "cache")
     _run(opts)

@@ -6,12 +6,11 @@ to it; the image embeddings are then shared with any other task that reads the s
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from lipeval.datasets.records import ImageSet, _digest, open_rgb
+from lipeval.datasets.records import ImageSet, _digest, files_fingerprint, open_rgb
 from lipeval.errors import DataError
 
 
@@ -45,16 +44,9 @@ class CroppedImages(ImageSet):
             raise DataError(f"{len(missing)} image file(s) listed in {what} are missing under {self.root}: {show}")
 
     def fingerprint(self) -> str:
-        parts = [str(self.root.resolve()), "crop"]
-        sizes: dict[str, str] = {}
-        for r, item in zip(self.relpaths, self.ids):
-            if r not in sizes:
-                try:
-                    sizes[r] = str(os.stat(self.root / r).st_size)
-                except OSError:
-                    sizes[r] = "missing"
-            parts.append(f"{item}:{sizes[r]}")
-        return _digest(parts)
+        """The distinct image files (`files_fingerprint`) and every item's crop box."""
+        distinct = dict.fromkeys(self.relpaths)
+        return files_fingerprint([(r, self.root / r) for r in distinct], extra=["crop", *self.ids])
 
     def subset(self, n: int) -> "CroppedImages":
         return CroppedImages(self.root, self.relpaths[:n], self.boxes[:n])

@@ -681,7 +681,7 @@ def read_clip_benchmark(
         if getattr(ds, "target_transform", None) is not None:
             extra["note"] = "clip-benchmark's label shift for old torchvision was triggered and is not applied"
 
-    key = f"clip_benchmark:{dataset}:{split}:{root}"
+    key = f"clip_benchmark:{dataset}:{split}"
     images = IndexedImages(_ImageOf(ds), len(ds), key)
     return _finish(dataset, root, images, labels, list(ds.classes), ds.templates, extra, custom_template_file)
 

@@ -25,6 +25,37 @@ def _digest(parts: Sequence[str]) -> str:
     return h.hexdigest()[:16]
 
 
+SAMPLED_FILES = 16  # files whose bytes join a file set's fingerprint
+SAMPLED_BYTES = 256 * 1024  # read from the start of each sampled file
+
+
+def sampled(n: int) -> list[int]:
+    """Up to SAMPLED_FILES evenly spaced positions of n: all of them, or the first, the last and between."""
+    if n <= SAMPLED_FILES:
+        return list(range(n))
+    return sorted({round(k * (n - 1) / (SAMPLED_FILES - 1)) for k in range(SAMPLED_FILES)})
+
+
+def files_fingerprint(files: Sequence[tuple[str, Path]], extra: Sequence[str] = ()) -> str:
+    """The identity of a set of files that survives moving or copying them: `extra`, then each file's name
+    (relative to the set's folder) with its size, in order, then the bytes (the first SAMPLED_BYTES) of up
+    to SAMPLED_FILES evenly spaced files, so that files of equal names and sizes but other content differ.
+    No absolute path enters it: data staged to another folder keeps its cached embeddings."""
+    parts = list(extra)
+    for name, path in files:
+        try:
+            parts.append(f"{name}:{os.stat(path).st_size}")
+        except OSError:
+            parts.append(f"{name}:missing")
+    for i in sampled(len(files)):
+        try:
+            with open(files[i][1], "rb") as f:
+                parts.append(hashlib.sha256(f.read(SAMPLED_BYTES)).hexdigest())
+        except OSError:
+            parts.append("unreadable")
+    return _digest(parts)
+
+
 def open_rgb(path: Path):
     """Open an image file as RGB, or raise DataError naming the file."""
     from PIL import Image, UnidentifiedImageError
@@ -92,14 +123,8 @@ class FileImages(ImageSet):
             )
 
     def fingerprint(self) -> str:
-        """Relative paths and file sizes, in order: cheap, and changes when a file is replaced."""
-        parts = [str(self.root.resolve())]
-        for r in self.ids:
-            try:
-                parts.append(f"{r}:{os.stat(self.root / r).st_size}")
-            except OSError:
-                parts.append(f"{r}:missing")
-        return _digest(parts)
+        """Relative paths, sizes and sampled bytes (`files_fingerprint`): cheap, and portable."""
+        return files_fingerprint([(r, self.root / r) for r in self.ids])
 
     def subset(self, n: int) -> "FileImages":
         return FileImages(self.root, self.ids[:n])
@@ -108,20 +133,29 @@ class FileImages(ImageSet):
 class IndexedImages(ImageSet):
     """Images served by a map-style dataset (e.g. a torchvision dataset built with transform=None).
 
-    `get(i)` returns a PIL image; `key` identifies the dataset (name, root, split) for the cache.
+    `get(i)` returns a PIL image; `key` names the dataset and split for the cache.
     """
 
     def __init__(self, get: Callable[[int], object], n: int, key: str):
         super().__init__([str(i) for i in range(n)])
         self._get = get
-        self.key = key
+        self.key = key  # the dataset and split, e.g. "clip_benchmark:cifar10:test"
+        self._fingerprint: str | None = None
 
     def load(self, i: int):
         im = self._get(i)
         return im.convert("RGB") if hasattr(im, "convert") else im
 
     def fingerprint(self) -> str:
-        return _digest([self.key, str(len(self))])
+        """`key`, the length and the decoded pixels of the `sampled` images: like `files_fingerprint`, no
+        path enters it (the dataset class, not lipeval, knows which files it reads)."""
+        if self._fingerprint is None:
+            parts = [self.key, str(len(self))]
+            for i in sampled(len(self)):
+                im = self.load(i)
+                parts.append(f"{im.size}:{hashlib.sha256(im.tobytes()).hexdigest()}")
+            self._fingerprint = _digest(parts)
+        return self._fingerprint
 
     def subset(self, n: int) -> "IndexedImages":
         return IndexedImages(self._get, min(n, len(self)), f"{self.key}[:{n}]")

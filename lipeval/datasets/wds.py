@@ -21,7 +21,6 @@ inside a caption as a literal backslash-n and reads it back that way).
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import tarfile
@@ -31,7 +30,8 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from lipeval.datasets.folder import check_templates, read_lines
-from lipeval.datasets.records import ClassificationData, ImageSet, RetrievalData, require_dir, require_file
+from lipeval.datasets.records import (ClassificationData, ImageSet, RetrievalData, files_fingerprint, require_dir,
+                                      require_file)
 from lipeval.errors import DataError, DataMissing
 
 IMAGE_FIELDS = ("webp", "png", "jpg", "jpeg")
@@ -101,16 +101,9 @@ class TarImages(ImageSet):
                 f.close()
 
     def fingerprint(self) -> str:
-        h = hashlib.sha256()
-        for s in self.shards:
-            try:
-                size = s.stat().st_size
-            except OSError:
-                size = -1
-            h.update(f"{s.resolve()}:{size}\0".encode())
-        for k, m in zip(self.ids, self.members):
-            h.update(f"{k}:{m}\0".encode())
-        return h.hexdigest()[:16]
+        """The shards (`files_fingerprint`: names, sizes, sampled bytes) and where each image sits in them."""
+        return files_fingerprint([(s.name, s) for s in self.shards],
+                                 extra=[f"{k}:{m}" for k, m in zip(self.ids, self.members)])
 
     def subset(self, n: int) -> "TarImages":
         return TarImages(self.shards, self.ids[:n], self.members[:n])

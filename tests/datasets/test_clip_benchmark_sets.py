@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import shutil
 import socket
 import struct
 import subprocess
@@ -190,12 +191,25 @@ def test_cifar10(tmp_path, offline, cifar_md5_ignored):
     assert len(data.templates) == TEMPLATE_COUNTS["cifar10"] == len(cb_json(
         "en_zeroshot_classification_templates.json")["cifar10"])
     assert all("{c}" in t for t in data.templates)
-    assert len(data.images) == 4 and data.images.key == f"clip_benchmark:cifar10:test:{root.resolve()}"
+    assert len(data.images) == 4 and data.images.key == "clip_benchmark:cifar10:test"
     im = data.images.load(2)
     assert im.size == (32, 32) and np.array_equal(np.asarray(im), images[2])
     assert data.extra["label_source"] == "targets"
     sub = data.limit(2)
     assert len(sub.images) == 2 and sub.labels.tolist() == [3, 1]
+
+
+def test_builder_sets_are_fingerprinted_by_content_not_path(tmp_path, offline, cifar_md5_ignored):
+    make_cifar10(tmp_path / "a" / "cifar10")
+    key = read_clip_benchmark(tmp_path / "a" / "cifar10", "cifar10").images.fingerprint()
+    moved = shutil.copytree(tmp_path / "a" / "cifar10", tmp_path / "b" / "cifar10")
+    assert read_clip_benchmark(moved, "cifar10").images.fingerprint() == key
+    batch = moved / "cifar-10-batches-py" / "test_batch"
+    entry = pickle.loads(batch.read_bytes())
+    entry["data"][3, 0] ^= 1  # one pixel of the last image
+    batch.write_bytes(pickle.dumps(entry, protocol=2))
+    assert read_clip_benchmark(moved, "cifar10").images.fingerprint() != key
+    assert read_clip_benchmark(tmp_path / "a" / "cifar10", "cifar10").limit(2).images.fingerprint() != key
 
 
 def test_cifar10_failing_md5_is_a_data_error(tmp_path, offline):

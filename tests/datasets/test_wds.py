@@ -107,13 +107,16 @@ def test_retrieval(built):
     assert [im.getpixel((0, 0)) for im in sub.images.iter_images()] == COLORS[:3]
 
 
-def test_limit_and_fingerprint(built):
+def test_limit_and_fingerprint(built, tmp_path):
     data = read_wds(built / "cls")
     sub = data.limit(2)
     assert isinstance(sub.images, TarImages) and sub.images.ids == ["s0000000", "s0000001"]
     assert list(sub.labels) == [0, 2] and sub.images.load(1).getpixel((0, 0)) == COLORS[1]
     assert sub.images.fingerprint() != data.images.fingerprint()
     assert read_wds(built / "cls").images.fingerprint() == data.images.fingerprint()
+    moved = shutil.copytree(built / "cls", tmp_path / "moved" / "cls")  # the same shards elsewhere: the same key
+    assert read_wds(moved).images.fingerprint() == data.images.fingerprint()
+    assert read_wds(built / "multi").images.fingerprint() != data.images.fingerprint()
 
 
 def test_missing_pieces(copy, tmp_path):
