@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, IterableDataset
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from lipeval.cache import EmbeddingCache, cache_key
@@ -38,15 +38,6 @@ class _MapImages(Dataset):
             return self.transform(self.images.load(i))
         except DataError as e:
             return str(e)
-
-
-class _StreamImages(IterableDataset):
-    def __init__(self, images: ImageSet, transform):
-        self.images, self.transform = images, transform
-
-    def __iter__(self):
-        for im in self.images.iter_images():
-            yield self.transform(im)
 
 
 def _stack(items: list) -> torch.Tensor:
@@ -99,13 +90,8 @@ class Embedder:
         kinds = tuple(kinds_of(one_pass=True)) if kinds_of is not None else ("embed",)
         kinds = (features,) + tuple(k for k in kinds if k != features)
         t0 = time.perf_counter()
-        tf = self.adapter.preprocess
-        if images.random_access:
-            ds, workers = _MapImages(images, tf), self.workers
-        else:
-            ds, workers = _StreamImages(images, tf), 0
-        loader = DataLoader(ds, batch_size=self.batch_size, num_workers=workers, collate_fn=list,
-                            persistent_workers=False)
+        loader = DataLoader(_MapImages(images, self.adapter.preprocess), batch_size=self.batch_size,
+                            num_workers=self.workers, collate_fn=list, persistent_workers=False)
         out: dict[str, list[torch.Tensor]] = {k: [] for k in kinds}
         with _progress(len(images), "embedding images") as bar:
             for batch in loader:

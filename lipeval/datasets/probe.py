@@ -25,16 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lipeval.datasets.records import ClassificationData, ImageSet
+from lipeval.datasets.records import ClassificationData, ImageSet, _digest
 from lipeval.errors import ConfigError, DataError
-
-
-def _digest(*parts: str) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p.encode("utf-8"))
-        h.update(b"\0")
-    return h.hexdigest()[:16]
 
 
 class RowsImages(ImageSet):
@@ -44,24 +36,12 @@ class RowsImages(ImageSet):
         rows = np.asarray(rows, dtype=np.int64)
         super().__init__([parent.ids[i] for i in rows])
         self.parent, self.rows, self.limited = parent, rows, limited
-        self.random_access = parent.random_access
 
     def load(self, i: int):
         return self.parent.load(int(self.rows[i]))
 
-    def iter_images(self):
-        if self.parent.random_access:
-            yield from (self.load(i) for i in range(len(self)))
-            return
-        wanted = {int(r): k for k, r in enumerate(self.rows)}
-        got = {}
-        for j, im in enumerate(self.parent.iter_images()):  # in-order sets: keep the wanted rows, then reorder
-            if j in wanted:
-                got[wanted[j]] = im
-        yield from (got[k] for k in range(len(self.rows)))
-
     def fingerprint(self) -> str:
-        return _digest(self.parent.fingerprint(), hashlib.sha256(self.rows.tobytes()).hexdigest())
+        return _digest([self.parent.fingerprint(), hashlib.sha256(self.rows.tobytes()).hexdigest()])
 
     def subset(self, n: int) -> "RowsImages":
         return RowsImages(self.parent, self.rows[:n], limited=True)
@@ -116,7 +96,7 @@ class ProbeData:
         return out
 
     def fingerprint(self) -> str:
-        return _digest(*(f"{k}={d.fingerprint()}" for k, d in self.splits().items()))
+        return _digest([f"{k}={d.fingerprint()}" for k, d in self.splits().items()])
 
     def limit(self, n: int) -> "ProbeData":
         """The first n images of every split (for --limit smoke runs)."""

@@ -10,7 +10,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -72,12 +72,9 @@ def open_rgb(path: Path):
 class ImageSet:
     """An ordered set of images with stable string ids.
 
-    `load(i)` returns an RGB PIL image. `fingerprint()` identifies the content for the
-    embedding cache. Sets that cannot be read by index (webdataset shards) set
-    `random_access = False` and provide `iter_images()` instead.
+    `load(i)` returns an RGB PIL image (every set, webdataset shards included, reads by index).
+    `fingerprint()` identifies the content for the embedding cache.
     """
-
-    random_access = True
 
     def __init__(self, ids: Sequence[str]):
         self.ids = list(ids)
@@ -87,10 +84,6 @@ class ImageSet:
 
     def load(self, i: int):  # pragma: no cover - abstract
         raise NotImplementedError
-
-    def iter_images(self) -> Iterator:
-        for i in range(len(self)):
-            yield self.load(i)
 
     def fingerprint(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -159,36 +152,6 @@ class IndexedImages(ImageSet):
 
     def subset(self, n: int) -> "IndexedImages":
         return IndexedImages(self._get, min(n, len(self)), f"{self.key}[:{n}]")
-
-
-class StreamImages(ImageSet):
-    """Images that can only be read in order (webdataset shards)."""
-
-    random_access = False
-
-    def __init__(self, ids: Sequence[str], stream: Callable[[], Iterator], key: str):
-        super().__init__(ids)
-        self._stream = stream
-        self.key = key
-
-    def iter_images(self) -> Iterator:
-        n = 0
-        for im in self._stream():
-            if n >= len(self.ids):
-                break
-            yield im.convert("RGB") if hasattr(im, "convert") else im
-            n += 1
-        if n < len(self.ids):
-            raise DataError(f"{self.key}: expected {len(self.ids)} images, the shards yielded {n}")
-
-    def load(self, i: int):
-        raise TypeError("StreamImages cannot be read by index; use iter_images()")
-
-    def fingerprint(self) -> str:
-        return _digest([self.key, *self.ids])
-
-    def subset(self, n: int) -> "StreamImages":
-        return StreamImages(self.ids[:n], self._stream, f"{self.key}[:{n}]")
 
 
 @dataclass

@@ -25,7 +25,7 @@ import io
 import re
 import tarfile
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -58,8 +58,6 @@ def _decode_image(data: bytes, where: str):
 class TarImages(ImageSet):
     """Images stored as members of uncompressed tar shards, read by seeking to their data."""
 
-    random_access = True
-
     def __init__(self, shards: Sequence[Path], ids: Sequence[str], members: Sequence[tuple[int, int, int, str]]):
         """`members[i]` = (shard index, data offset, size, field name) of image i."""
         super().__init__(ids)
@@ -85,20 +83,6 @@ class TarImages(ImageSet):
                 return self._read(f, i)
         except FileNotFoundError:
             raise DataError(f"shard file not found: {path}") from None
-
-    def iter_images(self) -> Iterator:
-        """Sequential read that keeps each shard open while its images are read."""
-        f, open_shard = None, None
-        try:
-            for i, (shard, *_rest) in enumerate(self.members):
-                if shard != open_shard:
-                    if f is not None:
-                        f.close()
-                    f, open_shard = open(self.shards[shard], "rb"), shard
-                yield self._read(f, i)
-        finally:
-            if f is not None:
-                f.close()
 
     def fingerprint(self) -> str:
         """The shards (`files_fingerprint`: names, sizes, sampled bytes) and where each image sits in them."""
