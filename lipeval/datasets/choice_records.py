@@ -43,7 +43,7 @@ class CroppedImages(ImageSet):
             show = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
             raise DataError(f"{len(missing)} image file(s) listed in {what} are missing under {self.root}: {show}")
 
-    def fingerprint(self) -> str:
+    def compute_fingerprint(self) -> str:
         """The distinct image files (`files_fingerprint`) and every item's crop box."""
         distinct = dict.fromkeys(self.relpaths)
         return files_fingerprint([(r, self.root / r) for r in distinct], extra=["crop", *self.ids])

@@ -40,7 +40,7 @@ class RowsImages(ImageSet):
     def load(self, i: int):
         return self.parent.load(int(self.rows[i]))
 
-    def fingerprint(self) -> str:
+    def compute_fingerprint(self) -> str:
         return _digest([self.parent.fingerprint(), hashlib.sha256(self.rows.tobytes()).hexdigest()])
 
     def subset(self, n: int) -> "RowsImages":

@@ -73,11 +73,13 @@ class ImageSet:
     """An ordered set of images with stable string ids.
 
     `load(i)` returns an RGB PIL image (every set, webdataset shards included, reads by index).
-    `fingerprint()` identifies the content for the embedding cache.
+    `fingerprint()` identifies the content for the embedding cache; a run asks for it several times per
+    task (one cache key per feature kind, the record), so it is computed once, by `compute_fingerprint()`.
     """
 
     def __init__(self, ids: Sequence[str]):
         self.ids = list(ids)
+        self._fingerprint: str | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -85,7 +87,12 @@ class ImageSet:
     def load(self, i: int):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def fingerprint(self) -> str:  # pragma: no cover - abstract
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            self._fingerprint = self.compute_fingerprint()
+        return self._fingerprint
+
+    def compute_fingerprint(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def subset(self, n: int) -> "ImageSet":
@@ -115,7 +122,7 @@ class FileImages(ImageSet):
                 f"{len(missing)} of {len(self.ids)} images listed in {what} are missing under {self.root}: {show}"
             )
 
-    def fingerprint(self) -> str:
+    def compute_fingerprint(self) -> str:
         """Relative paths, sizes and sampled bytes (`files_fingerprint`): cheap, and portable."""
         return files_fingerprint([(r, self.root / r) for r in self.ids])
 
@@ -133,22 +140,19 @@ class IndexedImages(ImageSet):
         super().__init__([str(i) for i in range(n)])
         self._get = get
         self.key = key  # the dataset and split, e.g. "clip_benchmark:cifar10:test"
-        self._fingerprint: str | None = None
 
     def load(self, i: int):
         im = self._get(i)
         return im.convert("RGB") if hasattr(im, "convert") else im
 
-    def fingerprint(self) -> str:
+    def compute_fingerprint(self) -> str:
         """`key`, the length and the decoded pixels of the `sampled` images: like `files_fingerprint`, no
         path enters it (the dataset class, not lipeval, knows which files it reads)."""
-        if self._fingerprint is None:
-            parts = [self.key, str(len(self))]
-            for i in sampled(len(self)):
-                im = self.load(i)
-                parts.append(f"{im.size}:{hashlib.sha256(im.tobytes()).hexdigest()}")
-            self._fingerprint = _digest(parts)
-        return self._fingerprint
+        parts = [self.key, str(len(self))]
+        for i in sampled(len(self)):
+            im = self.load(i)
+            parts.append(f"{im.size}:{hashlib.sha256(im.tobytes()).hexdigest()}")
+        return _digest(parts)
 
     def subset(self, n: int) -> "IndexedImages":
         return IndexedImages(self._get, min(n, len(self)), f"{self.key}[:{n}]")

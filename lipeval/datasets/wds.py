@@ -84,7 +84,7 @@ class TarImages(ImageSet):
         except FileNotFoundError:
             raise DataError(f"shard file not found: {path}") from None
 
-    def fingerprint(self) -> str:
+    def compute_fingerprint(self) -> str:
         """The shards (`files_fingerprint`: names, sizes, sampled bytes) and where each image sits in them."""
         return files_fingerprint([(s.name, s) for s in self.shards],
                                  extra=[f"{k}:{m}" for k, m in zip(self.ids, self.members)])

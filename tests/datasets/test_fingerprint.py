@@ -67,3 +67,12 @@ def test_extra_parts_enter_it(tmp_path):
     (tmp_path / "f").write_bytes(b"1")
     keys = {files_fingerprint([("f", tmp_path / "f")], extra) for extra in ([], ["a"], ["b"])}
     assert len(keys) == 3
+
+
+def test_a_set_reads_its_files_once(fx, tmp_path, monkeypatch):
+    rel = _bmp_set(fx, tmp_path / "a", [(1, 2, 3), (4, 5, 6)])
+    images, calls = FileImages(tmp_path / "a", rel), []
+    real = records.files_fingerprint
+    monkeypatch.setattr(records, "files_fingerprint", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    assert images.fingerprint() == images.fingerprint() == images.fingerprint() and len(calls) == 1
+    assert FileImages(tmp_path / "a", rel).fingerprint() == images.fingerprint() and len(calls) == 2
