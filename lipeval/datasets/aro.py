@@ -11,13 +11,12 @@ source) or the attribute pairs with fewer than 25 cases.
 """
 from __future__ import annotations
 
-import json
 import numbers
 from functools import lru_cache
 from pathlib import Path
 
 from lipeval.datasets.choice_records import ChoiceData, CroppedImages
-from lipeval.datasets.coco import load_json
+from lipeval.datasets.files import read_json
 from lipeval.datasets.records import require_dir, require_file
 from lipeval.errors import DataError
 
@@ -33,7 +32,7 @@ SYMMETRIC_FILE = Path(__file__).with_name("aro_symmetric_relations.json")
 @lru_cache(maxsize=1)
 def symmetric_relations() -> frozenset[str]:
     """The relations ARO's notebook removes before the VG-Relation macro mean (shipped data, source inside)."""
-    return frozenset(json.loads(SYMMETRIC_FILE.read_text(encoding="utf-8"))["relations"])
+    return frozenset(read_json(SYMMETRIC_FILE, "a JSON object with the list 'relations'", top=dict)["relations"])
 
 
 def _string(item: dict, key: str, where: str) -> str:
@@ -68,9 +67,7 @@ def _read_vg(root: Path, annotation: str, images_dir: str, kind: str) -> ChoiceD
     root = Path(root)
     path = require_file(root / annotation, f"the ARO file; expected layout {LAYOUT}")
     image_root = require_dir(root / images_dir, f"the ARO Visual Genome images; expected layout {LAYOUT}")
-    data = load_json(path)
-    if not isinstance(data, list):
-        raise DataError(f"{path}: expected a JSON list of items like {ITEM_SHAPE}, got a JSON {type(data).__name__}")
+    data = read_json(path, f"a JSON list of items like {ITEM_SHAPE}", top=list)
     index: dict[tuple, int] = {}
     case_image, options, groups = [], [], []
     for k, item in enumerate(data):

@@ -6,31 +6,48 @@ zero-shot.)
 """
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from lipeval.datasets.files import read_json
 from lipeval.errors import ConfigError
+
+FILE_SHAPE = "a JSON object keyed by data set name (a clip-benchmark class-name or template file)"
+
+
+def _package_folder() -> Path:
+    import clip_benchmark.datasets as cbd
+
+    return Path(cbd.__file__).parent
 
 
 @lru_cache(maxsize=None)
-def _load(filename: str) -> dict:
-    import clip_benchmark.datasets as cbd
+def _packaged(filename: str) -> Any:
+    return read_json(_package_folder() / filename, FILE_SHAPE)
 
-    path = Path(cbd.__file__).parent / filename
-    if not path.is_file():
-        raise ConfigError(f"clip-benchmark file {filename!r} not found in {path.parent}")
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+
+def cb_json(filename: str) -> Any:
+    """A clip-benchmark JSON file: `filename` in clip-benchmark's package folder, else `filename` as a path.
+
+    The path form serves custom class-name and template files (`cupl_prompts.json` ships with the
+    package). Package files are parsed once per process; a custom file is read on every call.
+    """
+    folder = _package_folder()
+    if (folder / filename).is_file():
+        return _packaged(filename)
+    if Path(filename).is_file():
+        return read_json(Path(filename), FILE_SHAPE)
+    raise ConfigError(f"clip-benchmark file {filename!r} not found (looked in {folder})")
 
 
 def templates_for(key: str, language: str = "en") -> list[str]:
     """clip-benchmark's prompt templates for `key`, else its imagenet1k templates."""
-    table = _load(f"{language}_zeroshot_classification_templates.json")
+    table = cb_json(f"{language}_zeroshot_classification_templates.json")
     return list(table.get(key) or table["imagenet1k"])
 
 
 def classnames_for(key: str, language: str = "en") -> list[str] | None:
     """clip-benchmark's curated class names for `key`, or None when it has none."""
-    names = _load(f"{language}_classnames.json").get(key)
+    names = cb_json(f"{language}_classnames.json").get(key)
     return list(names) if names is not None else None

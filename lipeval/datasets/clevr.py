@@ -8,18 +8,19 @@ objects - 3; class names and the template are clip-benchmark's `clevr_count_all`
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from lipeval.datasets.cb_text import classnames_for, templates_for
+from lipeval.datasets.files import read_json
 from lipeval.datasets.records import ClassificationData, FileImages, require_file
 from lipeval.errors import ConfigError, DataError
 
 LAYOUT = ("<root>/CLEVR_v1.0/{scenes/CLEVR_{train,val}_scenes.json, images/{train,val}/CLEVR_*.png} "
           "(CLEVR_v1.0.zip extracted)")
 MIN_OBJECTS, MAX_OBJECTS = 3, 10
+SCENES_SHAPE = "a JSON object with a 'scenes' list"
 
 
 def read_clevr_count(root: Path, split: str = "test") -> ClassificationData:
@@ -28,10 +29,11 @@ def read_clevr_count(root: Path, split: str = "test") -> ClassificationData:
     root = Path(root)
     part = "train" if split == "train" else "val"
     path = require_file(root / "CLEVR_v1.0" / "scenes" / f"CLEVR_{part}_scenes.json", LAYOUT)
-    try:
-        scenes = json.loads(path.read_text(encoding="utf-8"))["scenes"]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as e:
-        raise DataError(f"{path}: expected a JSON object with a 'scenes' list ({type(e).__name__}: {e})") from None
+    data = read_json(path, SCENES_SHAPE, top=dict)
+    scenes = data.get("scenes")
+    if not isinstance(scenes, list):
+        got = f"'scenes' as a JSON {type(scenes).__name__}" if "scenes" in data else "no key 'scenes'"
+        raise DataError(f"{path}: expected {SCENES_SHAPE}, got {got}")
     relpaths, labels = [], []
     for k, scene in enumerate(scenes):
         try:

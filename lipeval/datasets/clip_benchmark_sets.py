@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import importlib.util
-import json
 import threading
 import types
 import warnings
@@ -31,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from lipeval.datasets.cb_text import cb_json
 from lipeval.datasets.records import ClassificationData, FileImages, IndexedImages
 from lipeval.errors import ConfigError, DataError, DataMissing
 
@@ -388,18 +388,6 @@ def _check_extra(root: Path, dataset: str, split: str, spec: dict) -> None:
 # Class names and templates, resolved like clip-benchmark's builder does
 # --------------------------------------------------------------------------------------
 
-def _cb_json(filename: str) -> Any:
-    import clip_benchmark.datasets as cbd
-
-    path = Path(cbd.__file__).parent / filename
-    if not path.is_file():
-        path = Path(filename)
-    if not path.is_file():
-        raise ConfigError(f"clip-benchmark file {filename!r} not found (looked in {Path(cbd.__file__).parent})")
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
 def _first_key(table: dict, keys: list[str]):
     for k in keys:
         if k in table:
@@ -411,12 +399,12 @@ def _names_and_templates_for(keys: list[str], default_names: list[str], language
                              custom_classname_file: str | None, custom_template_file: str | None):
     """For sets read here: the same precedence as the builder (custom file, then default JSON, then imagenet1k)."""
     if custom_template_file:
-        templates = _first_key(_cb_json(custom_template_file), keys + ["imagenet1k"])
+        templates = _first_key(cb_json(custom_template_file), keys + ["imagenet1k"])
     else:
-        templates = _first_key(_cb_json(f"{language}_zeroshot_classification_templates.json"), keys + ["imagenet1k"])
+        templates = _first_key(cb_json(f"{language}_zeroshot_classification_templates.json"), keys + ["imagenet1k"])
     names = default_names
     if custom_classname_file:
-        custom = _first_key(_cb_json(custom_classname_file), keys)
+        custom = _first_key(cb_json(custom_classname_file), keys)
         if custom is not None:
             names = custom
     return list(names), templates

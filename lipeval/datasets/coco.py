@@ -13,10 +13,10 @@ every caption of an image is kept (the real set has 25,010 captions; some images
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from lipeval.datasets.files import read_json
 from lipeval.datasets.records import FileImages, RetrievalData
 from lipeval.errors import DataError, DataMissing
 
@@ -30,29 +30,13 @@ COCO_CAPTIONS_SHAPE = (
 BLIP_SHAPE = '[{"image": "val2014/COCO_val2014_....jpg", "caption": ["...", ...]}, ...]'
 
 
-def load_json(path: Path) -> Any:
-    """Parse a JSON file, or raise DataError naming the file and the parser's line/column."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not UTF-8 text ({e})") from None
-    except OSError as e:
-        raise DataError(f"cannot read {path}: {e}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DataError(f"{path}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
-
-
-def group_blip_entries(data: Any, path: Path, example: str) -> tuple[list[str], list[list[str]]]:
-    """Read a BLIP/ALBEF-style list of {"image", "caption"} entries.
+def group_blip_entries(data: list, path: Path, example: str) -> tuple[list[str], list[list[str]]]:
+    """Read a BLIP/ALBEF-style list of {"image", "caption"} entries (`example` shows one, for errors).
 
     `caption` may be a list of strings (test files) or one string (train-style files); entries
     that repeat an image are merged into its first occurrence. Returns (image relpaths, captions
     per image) in order of first appearance.
     """
-    if not isinstance(data, list):
-        raise DataError(f"{path}: expected a JSON list of entries like {example}, got a JSON {type(data).__name__}")
     order: dict[str, list[str]] = {}
     for i, entry in enumerate(data):
         if not isinstance(entry, dict):
@@ -190,7 +174,7 @@ def read_coco_karpathy(
     """
     root = Path(root)
     path = _find_annotation(root, annotation)
-    data = load_json(path)
+    data = read_json(path, f"a COCO-captions object {COCO_CAPTIONS_SHAPE} or a BLIP list {BLIP_SHAPE}")
     if isinstance(data, dict):
         if "images" not in data and "annotations" not in data:
             raise DataError(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lipeval.datasets.coco import load_json
+from lipeval.datasets.files import read_json
 from lipeval.datasets.records import FileImages, RetrievalData, require_dir, require_file
 from lipeval.errors import DataError
 
@@ -22,12 +22,13 @@ BASE = "densely_captioned_images"
 LAYOUT = "dci/densely_captioned_images/{splits.json, annotations/<name>.json, photos/<image>}"
 SPLITS_SHAPE = '{"train": ["<annotation file>", ...], "valid": [...], "test": [...]}'
 TEXT_KEYS = ("short_caption", "extra_caption")
+ANNOTATION_SHAPE = "a JSON object with keys image, short_caption, extra_caption"
 
 
 def _annotation_names(path: Path) -> list[str]:
-    splits = load_json(path)
-    if not isinstance(splits, dict) or not splits:
-        raise DataError(f"{path}: expected a non-empty JSON object {SPLITS_SHAPE}, got {type(splits).__name__}")
+    splits = read_json(path, f"a non-empty JSON object {SPLITS_SHAPE}", top=dict)
+    if not splits:
+        raise DataError(f"{path}: expected a non-empty JSON object {SPLITS_SHAPE}, got an empty one")
     names: list[str] = []
     for split, entries in splits.items():
         if not isinstance(entries, list) or not all(isinstance(e, str) and e.strip() for e in entries):
@@ -47,9 +48,7 @@ def _record(path: Path) -> tuple[str, str]:
     """(image name, text) of one annotation file."""
     if not path.is_file():
         raise DataError(f"annotation file {path} is listed in splits.json but missing (expected layout {LAYOUT})")
-    ann = load_json(path)
-    if not isinstance(ann, dict):
-        raise DataError(f"{path}: expected a JSON object with keys image, short_caption, extra_caption")
+    ann = read_json(path, ANNOTATION_SHAPE, top=dict)
     for key in ("image", *TEXT_KEYS):
         if key not in ann:
             raise DataError(f"{path}: no key {key!r}; a DCI annotation has image, short_caption and extra_caption")

@@ -20,7 +20,8 @@ import csv
 import io
 from pathlib import Path
 
-from lipeval.datasets.coco import group_blip_entries, load_json
+from lipeval.datasets.coco import group_blip_entries
+from lipeval.datasets.files import read_json, read_text
 from lipeval.datasets.records import FileImages, RetrievalData
 from lipeval.errors import ConfigError, DataError, DataMissing
 
@@ -29,6 +30,8 @@ BLIP_NAME = "flickr30k_test.json"
 LAYOUT = "flickr30k/{flickr30k_test_karpathy.txt | flickr30k_test.json} + flickr30k-images/"
 BLIP_SHAPE = '[{"image": "flickr30k-images/xxx.jpg", "caption": ["...", ...]}, ...]'
 CSV_HEADER = ["image", "caption"]
+CSV_FORMAT = "a CSV with header 'image,caption' (CLIP_benchmark's format)"
+JSON_FORMAT = f"a JSON list of entries like {BLIP_SHAPE}"
 
 
 def _find_annotation(root: Path, annotation: str | None) -> Path:
@@ -44,14 +47,6 @@ def _find_annotation(root: Path, annotation: str | None) -> Path:
         f"no Flickr30k Karpathy annotation in {root}: expected {CSV_NAME} (CLIP_benchmark CSV) "
         f"or {BLIP_NAME} (BLIP/ALBEF format); expected layout {LAYOUT}"
     )
-
-
-def _read_text(path: Path, newline: str | None = None) -> str:
-    try:
-        with open(path, encoding="utf-8-sig", newline=newline) as f:
-            return f.read()
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not UTF-8 text ({e})") from None
 
 
 def _check_header(first: list[str], path: Path) -> None:
@@ -72,7 +67,7 @@ def _add(groups: dict[str, list[str]], img: str, cap: str, path: Path, line: int
 
 def _read_csv(path: Path) -> dict[str, list[str]]:
     """Real CSV parsing (pandas' quoting undone)."""
-    text = _read_text(path, newline="")
+    text = read_text(path, CSV_FORMAT, newline="")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     groups: dict[str, list[str]] = {}
     try:
@@ -95,7 +90,7 @@ def _read_csv(path: Path) -> dict[str, list[str]]:
 
 def _read_csv_quirk(path: Path) -> dict[str, list[str]]:
     """CLIP_benchmark's parser: skip line 1, strip each line, split it on '.jpg,' (quotes stay)."""
-    lines = _read_text(path).splitlines()
+    lines = read_text(path, CSV_FORMAT).splitlines()
     if not lines:
         raise DataError(f"{path}: empty file; expected a CSV with header 'image,caption'")
     _check_header(lines[0].split(","), path)
@@ -131,13 +126,13 @@ def read_flickr30k_karpathy(
     """
     root = Path(root)
     path = _find_annotation(root, annotation)
-    head = _read_text(path).lstrip()[:1]
+    head = read_text(path, f"{CSV_FORMAT}, or {JSON_FORMAT}").lstrip()[:1]
     if head in ("[", "{"):
         if quirk_keep_quotes:
             raise ConfigError(
                 f"quirk_keep_quotes applies to the CLIP_benchmark CSV {CSV_NAME}, but {path} is a JSON file"
             )
-        relpaths, captions = group_blip_entries(load_json(path), path, BLIP_SHAPE)
+        relpaths, captions = group_blip_entries(read_json(path, JSON_FORMAT, top=list), path, BLIP_SHAPE)
     else:
         groups = _read_csv_quirk(path) if quirk_keep_quotes else _read_csv(path)
         prefix = images_dir.strip("/")

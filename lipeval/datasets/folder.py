@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lipeval.datasets.coco import load_json
+from lipeval.datasets.files import read_json
 from lipeval.datasets.records import ClassificationData, FileImages, require_dir, require_file
 from lipeval.errors import DataError, DataMissing
 
@@ -58,9 +58,7 @@ def check_templates(lines: list[tuple[int, str]], path: Path) -> list[str]:
 
 def read_prompt_dict(path: Path, classnames: list[str]) -> dict[str, list[str]]:
     """A CuPL-style JSON {class name: [prompt, ...]} covering every class name."""
-    data = load_json(path)
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: expected a JSON object {{class name: [prompt, ...]}}, got a {type(data).__name__}")
+    data = read_json(path, "a JSON object {class name: [prompt, ...]}", top=dict)
     for k, v in data.items():
         if not isinstance(v, list) or not v or not all(isinstance(p, str) and p.strip() for p in v):
             raise DataError(f"{path}: prompts for class {k!r} must be a non-empty list of non-empty strings")

@@ -9,17 +9,18 @@ hateful", 1 "hateful"; the probe's main metric is ROC AUC with the hateful logit
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from lipeval.datasets.cb_text import templates_for
+from lipeval.datasets.files import read_jsonl
 from lipeval.datasets.records import ClassificationData, FileImages
 from lipeval.errors import ConfigError, DataError, DataMissing
 
 LAYOUT = "<root>/{train.jsonl, dev_seen.jsonl (or dev.jsonl), img/<id>.png}"
 CLASSNAMES = ["not hateful", "hateful"]
+RECORD_SHAPE = "a JSON object with 'img' and an integer 'label'"
 
 
 def read_hateful_memes(root: Path, split: str = "test") -> ClassificationData:
@@ -31,15 +32,11 @@ def read_hateful_memes(root: Path, split: str = "test") -> ClassificationData:
     if path is None:
         raise DataMissing(f"expected file {' or '.join(str(root / n) for n in names)} ({LAYOUT})")
     relpaths, labels = [], []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for n, rec in read_jsonl(path, RECORD_SHAPE, top=dict):
         try:
-            rec = json.loads(line)
             img, label = rec["img"], int(rec["label"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
-            raise DataError(f"{path}: line {n}: expected a JSON object with 'img' and an integer 'label' "
-                            f"({type(e).__name__}: {e})") from None
+        except (KeyError, TypeError, ValueError) as e:
+            raise DataError(f"{path}: line {n}: expected {RECORD_SHAPE} ({type(e).__name__}: {e})") from None
         if label not in (0, 1):
             raise DataError(f"{path}: line {n}: label {label} is not 0 or 1")
         relpaths.append(str(img).lstrip("/"))

@@ -17,9 +17,9 @@ The DCI_Test images are also DCI images (with other text): IIW and DCI overlap b
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from lipeval.datasets.files import read_jsonl
 from lipeval.datasets.records import FileImages, RetrievalData, require_dir, require_file
 from lipeval.errors import DataError
 
@@ -27,23 +27,6 @@ from lipeval.errors import DataError
 SUBSETS: dict[str, str] = {"DOCCI_Test": "docci", "IIW-400": "docci_aar", "DCI_Test": "dci"}
 LAYOUT = "iiw/{DOCCI_Test,IIW-400,DCI_Test}/data.jsonl + iiw/{docci,docci_aar,dci}/<images>"
 RECORD_SHAPE = '{"IIW": "<description>", "image": "<file>.jpg"} or {"IIW": ..., "image/key": "<name>"}'
-
-
-def read_jsonl(path: Path) -> list[tuple[int, object]]:
-    """(line number, parsed value) for every non-blank line; DataError names the bad line."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not UTF-8 text ({e})") from None
-    out = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            out.append((n, json.loads(line)))
-        except json.JSONDecodeError as e:
-            raise DataError(f"{path}: line {n} is not valid JSON ({e.msg} at column {e.colno})") from None
-    return out
 
 
 def image_name(rec: dict, path: Path, line: int) -> str:
@@ -70,9 +53,7 @@ def _resolve(root: Path, folder: str, name: str) -> str:
 def _read_subset(root: Path, subset: str, folder: str) -> tuple[list[str], list[str]]:
     path = require_file(root / subset / "data.jsonl", LAYOUT)
     images, texts = [], []
-    for line, rec in read_jsonl(path):
-        if not isinstance(rec, dict):
-            raise DataError(f"{path}: line {line} is a JSON {type(rec).__name__}; expected an object {RECORD_SHAPE}")
+    for line, rec in read_jsonl(path, f"an object {RECORD_SHAPE}", top=dict):
         name = image_name(rec, path, line)
         if "IIW" not in rec:
             raise DataError(f"{path}: line {line} ({name}) has no 'IIW' field; expected {RECORD_SHAPE}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from lipeval.datasets.files import read_errors
 from lipeval.errors import DataError
 
 _WS = " \t\n\r"
@@ -45,46 +46,42 @@ def _separator_follows(text: str, i: int) -> bool:
     return i < len(text) and text[i] in ",]"
 
 
-def first_elements(path: Path, n: int, chunk: int = 1 << 20) -> list:
+def first_elements(path: Path, n: int, layout: str = "a JSON list of records", chunk: int = 1 << 20) -> list:
     """The first `n` elements of the JSON list in `path` (all of them when the list is shorter).
 
     Only the part of the file up to element n is parsed; malformed JSON there is a DataError
-    naming the file and the element.
+    naming the file, the element and `layout` (what the file should hold); no file is DataMissing.
     """
     path = Path(path)
     decoder = json.JSONDecoder()
     out: list = []
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            buf = _Buffer(f, chunk)
-            if buf.peek() != "[":
-                raise DataError(f"{path}: expected a JSON list of records (the file must start with '[')")
+    with read_errors(path, layout), open(path, encoding="utf-8-sig") as f:
+        buf = _Buffer(f, chunk)
+        if buf.peek() != "[":
+            raise DataError(f"{path}: expected {layout} (the file must start with '[')")
+        buf.pos += 1
+        if buf.peek() == "]":
+            return out
+        while len(out) < n:
+            if buf.peek() == "":
+                raise DataError(f"{path}: the JSON list ends early, in element [{len(out)}]")
+            can_grow = len(buf.text) - buf.pos < MAX_ELEMENT_CHARS
+            try:
+                value, end = decoder.raw_decode(buf.text, buf.pos)
+            except json.JSONDecodeError as e:
+                if can_grow and buf.more():
+                    continue  # the element may run past the buffer: read on and try again
+                raise DataError(f"{path}: element [{len(out)}] is not valid JSON ({e.msg}); "
+                                f"expected {layout}") from None
+            if not _separator_follows(buf.text, end) and can_grow and buf.more():
+                continue  # a number cut by the buffer end ("-1" of "-1.5e3") parses too: read on
+            out.append(value)
+            buf.pos = end
+            sep = buf.peek()
+            if sep == "]":
+                break
+            if sep != ",":
+                got = sep or "end of file"
+                raise DataError(f"{path}: expected ',' or ']' after element [{len(out) - 1}], got {got!r}")
             buf.pos += 1
-            if buf.peek() == "]":
-                return out
-            while len(out) < n:
-                if buf.peek() == "":
-                    raise DataError(f"{path}: the JSON list ends early, in element [{len(out)}]")
-                can_grow = len(buf.text) - buf.pos < MAX_ELEMENT_CHARS
-                try:
-                    value, end = decoder.raw_decode(buf.text, buf.pos)
-                except json.JSONDecodeError as e:
-                    if can_grow and buf.more():
-                        continue  # the element may run past the buffer: read on and try again
-                    raise DataError(f"{path}: element [{len(out)}] is not valid JSON ({e.msg})") from None
-                if not _separator_follows(buf.text, end) and can_grow and buf.more():
-                    continue  # a number cut by the buffer end ("-1" of "-1.5e3") parses too: read on
-                out.append(value)
-                buf.pos = end
-                sep = buf.peek()
-                if sep == "]":
-                    break
-                if sep != ",":
-                    got = sep or "end of file"
-                    raise DataError(f"{path}: expected ',' or ']' after element [{len(out) - 1}], got {got!r}")
-                buf.pos += 1
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not UTF-8 text ({e})") from None
-    except OSError as e:
-        raise DataError(f"cannot read {path}: {e}") from None
     return out

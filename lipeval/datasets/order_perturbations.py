@@ -31,7 +31,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from lipeval.datasets.coco import load_json
+from lipeval.datasets.files import read_json
 from lipeval.errors import DataError, DataMissing
 
 MAX_WORDS = 30
@@ -186,7 +186,7 @@ def read_perturbation_file(path: Path, images: Sequence[str], captions: Sequence
     `pre_caption(caption)` under the file's `max_words`, which must equal `max_words`. Anything else is a
     DataError naming the file and the case.
     """
-    data = load_json(path)
+    data = read_json(path, f'a lipeval Order perturbation file, a JSON object with "format": "{FILE_FORMAT}"')
     if not isinstance(data, dict) or data.get("format") != FILE_FORMAT:
         raise DataError(f"{path}: not a lipeval Order perturbation file (expected a JSON object with "
                         f'"format": "{FILE_FORMAT}")')

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lipeval.datasets.coco import load_json
+from lipeval.datasets.files import read_json
 from lipeval.datasets.json_prefix import first_elements
 from lipeval.datasets.records import FileImages, RetrievalData, require_file
 from lipeval.errors import ConfigError, DataError
 
 LAYOUT = "sharegpt4v/<annotation>.json + the images at the paths its records give, relative to sharegpt4v/"
 RECORD_SHAPE = '{"image": "<path>", "conversations": [{"from": "human", ...}, {"from": "gpt", "value": "<caption>"}]}'
+FILE_SHAPE = f"a JSON list of records {RECORD_SHAPE}"
 
 
 def _record(rec, i: int, path: Path) -> tuple[str, str]:
@@ -66,13 +67,9 @@ def read_sharegpt4v(
     if n_records is not None and (not isinstance(n_records, int) or isinstance(n_records, bool) or n_records < 1):
         raise ConfigError(f"sharegpt4v reader: n_records must be a positive integer or null, got {n_records!r}")
     if n_records is None:
-        records = load_json(path)
-        if not isinstance(records, list):
-            raise DataError(
-                f"{path}: expected a JSON list of records {RECORD_SHAPE}, got a JSON {type(records).__name__}"
-            )
+        records = read_json(path, FILE_SHAPE, top=list)
     else:
-        records = first_elements(path, n_records)
+        records = first_elements(path, n_records, FILE_SHAPE)
         if len(records) < n_records:
             raise DataError(f"{path}: {len(records)} records, but this set is the first {n_records}")
     if not records:

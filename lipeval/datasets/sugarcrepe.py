@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lipeval.datasets.choice_records import ChoiceData
-from lipeval.datasets.coco import load_json
+from lipeval.datasets.files import read_json
 from lipeval.datasets.records import FileImages
 from lipeval.errors import ConfigError, DataError, DataMissing
 
@@ -41,9 +41,7 @@ def read_sugarcrepe(root: Path, subset: str, images_dir: str = "../coco/val2017"
     image_root = root / images_dir
     if not image_root.is_dir():
         raise DataMissing(f"expected folder {image_root} with the COCO val2017 images (layout {LAYOUT})")
-    data = load_json(path)
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: expected a JSON object {ITEM_SHAPE}, got a JSON {type(data).__name__}")
+    data = read_json(path, f"a JSON object {ITEM_SHAPE}", top=dict)
     index: dict[str, int] = {}
     case_image, options = [], []
     for key, item in data.items():
