@@ -5,7 +5,8 @@ view (`data.texts[i]`) says which caption each sample contributes for that view:
 
     field: short_captions          a field name; when it holds a list, one item is drawn
     field: [short, long]           several fields: one field is drawn per sample (a mix)
-    sentences: 3                   split into sentences (§A.2 rule) and draw a window of
+    sentences: 3                   split into sentences (LoTLIP's split, the one the evaluation
+                                   uses: lipeval.text_preprocessing) and draw a window of
                                    3 consecutive ones (the whole text when it has fewer)
     features: all                  corner-token models: EOT and every corner feature
 
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +25,7 @@ import torch
 from PIL import Image
 
 from lipeval.errors import ConfigError, DataError
-
-_SENTENCE_SPLIT = re.compile(r"\n|</s>|[.]")
-
-
-def split_sentences(text: str) -> list[str]:
-    """LoTLIP's split: at every newline, `</s>` and full stop; empty parts dropped."""
-    return [p.strip() for p in _SENTENCE_SPLIT.split(text) if p.strip()]
+from lipeval.text_preprocessing import split_sentences
 
 
 def draw_text(record: dict, view: dict, rng: np.random.Generator) -> str:

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from lipeval.errors import ConfigError, DataError
-from lipeval.train.data import StepBatchSampler, draw_text, read_manifest, split_sentences
+from lipeval.text_preprocessing import split_sentences
+from lipeval.train.data import StepBatchSampler, draw_text, read_manifest
 
 LONG = "There are three shapes. A red circle in the top left. A blue star is in the centre. " \
        "The red circle is above the blue star. The background is grass."
