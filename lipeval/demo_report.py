@@ -12,8 +12,9 @@ claims an effect the numbers do not show:
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
+
+from lipeval.aggregation import defined, group_value, main_value
 
 LONG_GAP = 0.10  # points (as a fraction) by which the short-caption model must trail on long-text retrieval
 FAR_FACTOR = 3.0  # "far above chance": at least this multiple of the chance level
@@ -22,18 +23,12 @@ SHORT_MODEL = "clip_short"
 LONG_MODELS = ("clip_long", "lotlip")
 
 
-def main_value(rec: dict | None) -> float | None:
-    if not rec or rec.get("status") != "ok":
-        return None
-    v = rec["metrics"].get(rec["main_metric"])
-    return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-
-
 def chance_value(rec: dict | None) -> float | None:
+    """The chance level of a record's main metric, or None when it has none."""
     if not rec:
         return None
     c = (rec.get("chance") or {}).get(rec.get("main_metric"))
-    return float(c) if isinstance(c, (int, float)) else None
+    return defined(c) if isinstance(c, (int, float)) else None
 
 
 def family(task: str) -> str:
@@ -60,25 +55,31 @@ def table_rows(records: dict[str, dict[str, dict]], models: list[str]) -> list[d
 
 
 def family_means(rows: list[dict], models: list[str]) -> list[dict]:
+    """One row per family: the group value (lipeval.aggregation) of its tasks per model, and of their chance
+    levels; `counts` says per model how many tasks have a value."""
     out = []
     for fam in ("long-text retrieval", "short-caption retrieval", "zero-shot classification"):
         members = [r for r in rows if r["family"] == fam]
         if not members:
             continue
+        values = {m: group_value([r[m] for r in members]) for m in models}
         row = {"task": f"mean: {fam}", "family": fam, "metric": f"mean of {len(members)}",
-               "chance": _mean([r["chance"] for r in members])}
-        row.update({m: _mean([r[m] for r in members]) for m in models})
+               "chance": group_value([r["chance"] for r in members]).mean}
+        row.update({m: v.mean for m, v in values.items()})
+        row["counts"] = {m: v.count for m, v in values.items()}
         out.append(row)
     return out
 
 
-def _mean(values):
-    vals = [v for v in values if v is not None]
-    return sum(vals) / len(vals) if vals and len(vals) == len(values) else None
-
-
 def _pct(v) -> str:
     return "–" if v is None else f"{100 * v:.1f}"
+
+
+def _value(row: dict, model: str) -> str:
+    """A model's value in a row as printed; a blank family mean says how many of its tasks have a value."""
+    v = row[model]
+    counts = row.get("counts")
+    return f"{_pct(v)} ({counts[model]})" if v is None and counts else _pct(v)
 
 
 def markdown_table(rows: list[dict], models: list[str]) -> str:
@@ -87,7 +88,8 @@ def markdown_table(rows: list[dict], models: list[str]) -> str:
     for r in rows:
         vals = [r[m] for m in models]
         best = max((v for v in vals if v is not None), default=None)
-        cells = [f"**{_pct(v)}**" if v is not None and v == best and len(models) > 1 else _pct(v) for v in vals]
+        cells = [f"**{_pct(v)}**" if v is not None and v == best and len(models) > 1 else _value(r, m)
+                 for m, v in zip(models, vals)]
         lines.append(f"| {r['task']} | {r['metric']} | {_pct(r['chance'])} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -100,8 +102,8 @@ def checks(rows: list[dict], models: list[str]) -> list[tuple[bool, str]]:
     if SHORT_MODEL in models and longs and long_rows:
         ok, parts = True, []
         for m in longs:
-            short_mean = _mean([r[SHORT_MODEL] for r in long_rows])
-            other_mean = _mean([r[m] for r in long_rows])
+            short_mean = group_value([r[SHORT_MODEL] for r in long_rows]).mean
+            other_mean = group_value([r[m] for r in long_rows]).mean
             if short_mean is None or other_mean is None:
                 ok = False
                 parts.append(f"{m}: missing results")
@@ -119,8 +121,7 @@ def checks(rows: list[dict], models: list[str]) -> list[tuple[bool, str]]:
     if retrieval or zeroshot:
         targets = [(r["task"], r) for r in retrieval]
         if zeroshot:
-            mean = {"chance": _mean([r["chance"] for r in zeroshot]), **{m: _mean([r[m] for r in zeroshot])
-                                                                          for m in models}}
+            mean = {m: group_value([r[m] for r in zeroshot]).mean for m in ["chance", *models]}
             targets.append((f"zero-shot classification (mean of {len(zeroshot)})", mean))
         misses = []
         for name, r in targets:
@@ -148,13 +149,13 @@ def reading(rows: list[dict], means: list[dict], models: list[str], setup: str) 
     lines = ["# What the demo measured", "", setup, ""]
     lr = by_family.get("long-text retrieval")
     if lr:
-        vals = ", ".join(f"{m} {_pct(lr[m])}" for m in models)
+        vals = ", ".join(f"{m} {_value(lr, m)}" for m in models)
         lines.append(f"- **Long-text retrieval** (captions that describe every object, relation and the background; "
                      f"mean R@1 of both directions over {lr['metric'].split()[-1]} sets): {vals} "
                      f"(chance {_pct(lr['chance'])}).")
     sr = by_family.get("short-caption retrieval")
     if sr:
-        vals = ", ".join(f"{m} {_pct(sr[m])}" for m in models)
+        vals = ", ".join(f"{m} {_value(sr, m)}" for m in models)
         lines.append(f"- **Short-caption retrieval** (alt-text-like captions naming the main object): {vals} "
                      f"(chance {_pct(sr['chance'])}).")
     zs = [r for r in rows if r["family"] == "zero-shot classification"]
@@ -184,7 +185,7 @@ def reading(rows: list[dict], means: list[dict], models: list[str], setup: str) 
         ahead = [r for r in means if r["family"] != "long-text retrieval" and r[SHORT_MODEL] is not None
                  and all(r[m] is not None and r[SHORT_MODEL] > r[m] for m in models if m != SHORT_MODEL)]
         if ahead:
-            parts = [f"{r['family']} ({', '.join(f'{m} {_pct(r[m])}' for m in models)})" for r in ahead]
+            parts = [f"{r['family']} ({', '.join(f'{m} {_value(r, m)}' for m in models)})" for r in ahead]
             lines.append(f"The trade-off also runs the other way: {SHORT_MODEL} is ahead on " + " and ".join(parts)
                          + ", tasks about the main object that short captions name.")
     far = [c for c in results if "chance" in c[1]]

@@ -1,5 +1,6 @@
 """`lipeval demo`: the report's checks on made-up records, and a tiny end-to-end run."""
 import json
+import math
 
 import pytest
 import torch
@@ -51,6 +52,24 @@ def test_checks_pass_only_when_the_numbers_show_the_effect():
     assert not ok and "clip_short on zero-shot classification (mean of 1) (30.0 vs chance 12.5)" in text
     assert "Weakest single zero-shot result (shown, not checked): clip_short on synthetic/zeroshot_shape, 30.0" in text
     assert "on each short-caption retrieval set (1) and on the mean of the 1 zero-shot classification tasks" in text
+
+
+def test_family_means_follow_the_group_rule():
+    """A family mean needs every task of the family to have a value: all present, missing, failed, NaN."""
+    models = list(MODELS)
+    recs = _records()
+    del recs["clip_long"]["synthetic/long_urban1k"]  # a missing member
+    recs["lotlip"]["synthetic/long_dci"] = {**recs["lotlip"]["synthetic/long_dci"], "status": "failed"}
+    recs["clip_short"]["synthetic/zeroshot_shape"]["metrics"]["acc1"] = math.nan
+    means = {r["family"]: r for r in demo_report.family_means(demo_report.table_rows(recs, models), models)}
+    long = means["long-text retrieval"]
+    assert long["clip_short"] == pytest.approx(0.205)  # all present
+    assert long["clip_long"] is None and long["lotlip"] is None
+    assert long["counts"] == {"clip_short": "2/2", "clip_long": "1/2", "lotlip": "1/2"}
+    assert means["zero-shot classification"]["clip_short"] is None  # a NaN main metric
+    table = demo_report.markdown_table(list(means.values()), models)
+    assert "| mean: long-text retrieval | mean of 2 | 0.1 | **20.5** | – (1/2) | – (1/2) |" in table
+    assert "| mean: zero-shot classification | mean of 1 | 12.5 | – (0/1) | **50.0** | **50.0** |" in table
 
 
 def test_report_files_state_the_measured_numbers(tmp_path):

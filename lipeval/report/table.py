@@ -4,8 +4,8 @@ Values are percentages. A task's results are merged into one column only when th
 everything that changes a number: the task version, the main metric, every protocol option
 and the data size. When they do not, the table is refused, or (with `split=True`) the task
 gets one column per variant, lettered (a), (b), ..., and a note says what differs. Group
-averages follow `tasks/groups.yaml` (`aggregate: mean`: the unweighted mean of the members'
-main metrics) over the members shown, and are left blank for a run missing one of them.
+averages follow the rule of lipeval.aggregation over the members shown: blank for a run where
+one of them has no value, and a note says how many do.
 Best and second-best cells are ranked on the values as displayed (every lipeval metric is
 higher-is-better), so the marks always agree with the printed numbers.
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lipeval.aggregation import group_value, main_value
 from lipeval.errors import ConfigError
 from lipeval.report.runs import Run, refuse_limited
 
@@ -196,7 +197,8 @@ def _default_protocol(task: str, registry) -> dict | None:
     cfg = registry[0].get(task)
     if cfg is None or cfg.kind not in KINDS:
         return None
-    return {**KINDS[cfg.kind]["protocol"], **cfg.protocol, **{f"reader.{k}": v for k, v in cfg.args.items()}}
+    options = KINDS[cfg.kind].options.parse(cfg.protocol, cfg.source or cfg.name)
+    return {**options.record(), **{f"reader.{k}": v for k, v in cfg.args.items()}}
 
 
 def parse_metrics(text: str) -> str | list[str]:
@@ -286,19 +288,16 @@ def _average_columns(runs: list[Run], selected: list[str], group: str | None, gr
             raise ConfigError(f"tasks/groups.yaml: group {g.name}: unknown aggregate {g.aggregate!r} (known: mean)")
         values, blank = [], []
         for run in runs:
-            recs = [run.ok(t) for t in members]
-            vals = [r["metrics"].get(r["main_metric"], math.nan) if r else math.nan for r in recs]
-            if any(math.isnan(x) for x in vals):
-                values.append(math.nan)
-                blank.append(run.label)
-            else:
-                values.append(100 * sum(vals) / len(vals))
+            v = group_value([main_value(run.records.get(t)) for t in members])
+            values.append(math.nan if v.mean is None else 100 * v.mean)
+            if v.mean is None:
+                blank.append(f"{run.label} ({v.count} have a value)")
         col = Column(g.name, MEAN_OF_MAIN, average=True)
         columns.append(col)
         data[col.key] = values
         part = "" if len(members) == len(g.members) else f" ({len(members)} of the group's {len(g.members)})"
         notes.append(f"Avg. {g.name}: unweighted mean of the main metric over {len(members)} tasks{part}"
-                     + (f"; blank for {', '.join(blank)} (a member is missing)" if blank else ""))
+                     + (f"; blank where a member has no value: {', '.join(blank)}" if blank else ""))
     return columns
 
 

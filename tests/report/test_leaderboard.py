@@ -57,6 +57,25 @@ def test_group_average_is_the_mean_of_main_metrics(rfx):
     assert any("unweighted mean of the main metric over 3 tasks" in n for n in lb.notes)
 
 
+def test_group_average_is_blank_unless_every_shown_member_has_a_value(rfx):
+    """The group rule over the shown members: all present, a missing member, a failed one, a NaN main metric."""
+    tasks = rfx.synthetic_tasks(0.10, 0.30, 0.50)
+    rfx.make_run("all", tasks)
+    rfx.make_run("missing", {t: tasks[t] for t in ("synthetic/long_dci", "synthetic/retrieval")})
+    rfx.make_run("failed", [rfx.record(t, *v) for t, v in tasks.items() if t != "synthetic/retrieval"]
+                 + [rfx.record("synthetic/retrieval", {}, "mean_R@1", status="failed")])
+    nan_shape = ({"acc1": math.nan, "acc5": 0.7}, "acc1")
+    root = rfx.make_run("nan", [rfx.record(t, *(nan_shape if t == "synthetic/zeroshot_shape" else v))
+                                for t, v in tasks.items()]).parent
+    lb = build(load_runs([root]), decimals=3)
+    avg = lb.frame[("Avg. synthetic", MEAN_OF_MAIN)]
+    assert avg["all"] == pytest.approx(100 * (0.105 + 0.295 + 0.50) / 3)
+    assert avg[["missing", "failed", "nan"]].isna().all()
+    note = next(n for n in lb.notes if n.startswith("Avg. synthetic"))
+    assert note.endswith("; blank where a member has no value: failed (2/3 have a value), "
+                         "missing (2/3 have a value), nan (2/3 have a value)")
+
+
 def test_marks_best_and_second_on_displayed_values(rfx):
     rfx.make_run("a", {"synthetic/retrieval": rfx.retrieval(0.300, 0.300)})
     rfx.make_run("b", {"synthetic/retrieval": rfx.retrieval(0.3004, 0.3004)})  # 30.04 -> 30.0: ties with a
