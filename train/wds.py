@@ -1,6 +1,6 @@
 """Webdataset shards (the open_clip convention) as a deterministic, rank- and worker-split stream.
 
-A sample is one image (`jpg`, `jpeg`, `png` or `webp`) plus its captions: `txt` (a single
+A sample is one image (the first of `jpg`, `jpeg`, `png`, `webp`, `bmp`) plus its captions: `txt` (a single
 caption, field name "txt") and/or `json` (any caption fields, e.g. short_captions and
 long_caption). Text views read fields exactly as for a manifest.
 
@@ -20,11 +20,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from lipeval.datasets.image_files import image_fields
 from lipeval.errors import ConfigError, DataError
 
 from .data import draw_text, sample_seed
 
-IMAGE_EXTS = ("jpg", "jpeg", "png", "webp")
+IMAGE_FIELDS = image_fields()
 
 
 def expand_shards(pattern) -> list[str]:
@@ -44,12 +45,12 @@ def sample_record(sample: dict) -> dict:
     if "txt" in sample:
         raw = sample["txt"]
         record["txt"] = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-    for ext in IMAGE_EXTS:
+    for ext in IMAGE_FIELDS:
         if ext in sample:
             record["__image__"] = sample[ext]
             break
     else:
-        raise DataError(f"webdataset sample {sample.get('__key__', '?')} has no image ({', '.join(IMAGE_EXTS)})")
+        raise DataError(f"webdataset sample {sample.get('__key__', '?')} has no image ({', '.join(IMAGE_FIELDS)})")
     return record
 
 

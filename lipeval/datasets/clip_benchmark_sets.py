@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from lipeval.datasets.cb_text import cb_json
+from lipeval.datasets.image_files import is_image_file
 from lipeval.datasets.records import ClassificationData, FileImages, IndexedImages
 from lipeval.errors import ConfigError, DataError, DataMissing
 
@@ -275,7 +276,6 @@ RESISC45_CLASSES = [
 ]
 
 _IMAGENETV2_FILES = 10_000
-_IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
 
 
 def supported_datasets() -> list[str]:
@@ -573,7 +573,7 @@ def _read_resisc45(root: Path, split: str, spec: dict, language: str,
     else:
         for cls in folders:
             for p in sorted((base / cls).iterdir()):
-                if p.is_file() and p.suffix.lower() in _IMAGE_EXTS:
+                if p.is_file() and is_image_file(p):
                     relpaths.append(f"NWPU-RESISC45/{cls}/{p.name}")
                     labels.append(index[cls])
         note = f"no {split_file.name}: the whole set is read ({len(relpaths)} images)"

@@ -10,9 +10,10 @@ Layout (torchvision ImageFolder plus two text files):
         cupl_prompts.json   optional, {class name: [prompt, ...]}; used only when templates.txt is absent
 
 Class folders are sorted by name (as torchvision's ImageFolder does) and label = position in that
-order. Images are found recursively under each class folder, extensions jpg/jpeg/png/bmp/webp
-(any case); hidden files and other extensions are ignored. Files are listed in sorted order of
-their path inside the class folder. Blank lines in the text files are ignored.
+order. Images are found recursively under each class folder, extensions jpg/jpeg/png/webp/bmp
+(any case; `image_files.IMAGE_EXTENSIONS`); hidden files and other extensions are ignored. Files
+are listed in sorted order of their path inside the class folder. Blank lines in the text files
+are ignored.
 """
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from lipeval.datasets.files import read_json
+from lipeval.datasets.image_files import is_image_file, shown_extensions
 from lipeval.datasets.records import ClassificationData, FileImages, require_dir, require_file
 from lipeval.errors import DataError, DataMissing
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 LAYOUT = "<root>/{test,train}/<class>/<images> + classnames.txt + templates.txt (or cupl_prompts.json)"
 
 
@@ -75,7 +76,7 @@ def _images_under(cdir: Path) -> list[str]:
     out = []
     for p in cdir.rglob("*"):
         rel = p.relative_to(cdir)
-        if p.suffix.lower() in IMAGE_EXTENSIONS and not any(s.startswith(".") for s in rel.parts) and p.is_file():
+        if is_image_file(p) and not any(s.startswith(".") for s in rel.parts) and p.is_file():
             out.append(rel.as_posix())
     return sorted(out)
 
@@ -116,7 +117,7 @@ def read_image_folder(root: Path, split: str = "test") -> ClassificationData:
         files = _images_under(cdir)
         if not files:
             raise DataError(
-                f"class folder {cdir} has no images (extensions {', '.join(sorted(IMAGE_EXTENSIONS))})"
+                f"class folder {cdir} has no images (extensions {shown_extensions()})"
             )
         relpaths.extend(f"{split}/{folder}/{f}" for f in files)
         labels.extend([label] * len(files))

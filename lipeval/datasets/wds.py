@@ -9,8 +9,8 @@
 
 A sample is the run of consecutive tar members sharing a key (the member path up to the first
 dot of its file name, as webdataset groups them; `__...__` members are skipped). Its image is the
-first of the fields webp/png/jpg/jpeg; its target is `cls` (an integer label), `npy` (a 0/1 vector
-for multilabel) or `txt` (captions, one per line, for retrieval).
+first of the fields webp/png/jpg/jpeg (CLIP_benchmark's order), then bmp; its target is `cls` (an
+integer label), `npy` (a 0/1 vector for multilabel) or `txt` (captions, one per line, for retrieval).
 
 Reading: the shards are scanned once for member headers and the small target fields; image bytes
 are not read then. Images are served by random access: `load(i)` seeks to the member's data offset
@@ -30,11 +30,12 @@ from typing import Sequence
 import numpy as np
 
 from lipeval.datasets.folder import check_templates, read_lines
+from lipeval.datasets.image_files import image_fields
 from lipeval.datasets.records import (ClassificationData, ImageSet, RetrievalData, files_fingerprint, require_dir,
                                       require_file)
 from lipeval.errors import DataError, DataMissing
 
-IMAGE_FIELDS = ("webp", "png", "jpg", "jpeg")
+IMAGE_FIELDS = image_fields(("webp", "png", "jpg", "jpeg"))  # CLIP_benchmark's to_tuple(["webp", "png", ...]) order
 TARGET_FIELDS = ("cls", "npy", "txt")
 _KEY_RE = re.compile(r"^((?:.*/|)[^.]+)[.]([^/]*)$")
 _META_RE = re.compile(r"__[^/]*__($|/)")

@@ -21,7 +21,7 @@ def test_read_json_errors_name_file_position_and_layout(tmp_path):
     with pytest.raises(DataMissing, match=r"expected file .*a\.json \(a JSON list of records"):
         read_json(path, LAYOUT)
     path.write_text('[1,\n  ]')
-    with pytest.raises(DataError, match=r"a\.json: invalid JSON at line 2, column 3: .*\(expected a JSON list of records"):
+    with pytest.raises(DataError, match=r"a\.json: invalid JSON at line 2, column 3: .*\(expected a JSON list of rec"):
         read_json(path, LAYOUT)
     path.write_text('{"x": 1}')
     with pytest.raises(DataError, match=r"a\.json: expected a JSON list of records \{\.\.\.\}, got a JSON dict"):
