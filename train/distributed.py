@@ -1,11 +1,12 @@
 """Process group set-up (torchrun / env://, via open_clip's helper) and rank-sync checks."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+
+from lipeval.models.weights import weights_fingerprint
 
 
 @dataclass(frozen=True)
@@ -48,18 +49,9 @@ def mean_across_ranks(value: torch.Tensor, info: DistInfo) -> torch.Tensor:
     return v / info.world_size
 
 
-def params_digest(model: torch.nn.Module) -> str:
-    """Hash of every parameter and buffer's bytes: equal digests mean identical replicas."""
-    h = hashlib.sha256()
-    for name, t in sorted(model.state_dict().items()):
-        h.update(name.encode())
-        h.update(t.detach().to("cpu").contiguous().view(-1).view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
 def gather_digests(model: torch.nn.Module, info: DistInfo) -> list[str]:
-    """Every rank's digest (on every rank)."""
-    digest = params_digest(model)
+    """Every rank's weights fingerprint (on every rank): equal digests mean identical replicas."""
+    digest = weights_fingerprint(model)
     if not info.distributed:
         return [digest]
     out: list = [None] * info.world_size

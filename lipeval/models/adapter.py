@@ -7,8 +7,6 @@ embedding cache. Loading goes through open_clip's factory and checkpoint loader.
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
 import pickle
 from collections import Counter
 from contextlib import contextmanager, nullcontext
@@ -21,6 +19,7 @@ import torch.nn.functional as F
 from lipeval.errors import ConfigError
 from lipeval.models import CONFIG_DIR
 from lipeval.models.spec import ModelSpec, parse_spec
+from lipeval.models.weights import weights_fingerprint
 
 _registered = False
 
@@ -33,16 +32,6 @@ def register_configs() -> None:
 
         open_clip.add_model_config(CONFIG_DIR)
         _registered = True
-
-
-def _weights_fingerprint(model: torch.nn.Module, config: dict) -> str:
-    h = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
-    for name, tensor in sorted(model.state_dict().items()):
-        h.update(name.encode())
-        t = tensor.detach().to("cpu").contiguous()
-        h.update(str(t.dtype).encode() + str(tuple(t.shape)).encode())
-        h.update(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
-    return h.hexdigest()[:16]
 
 
 def _truncation_rule(tokenizer) -> str:
@@ -70,7 +59,7 @@ class ClipAdapter:
         self.seed = seed
         self.context_length = int(getattr(tokenizer, "context_length", None) or getattr(model, "context_length", 77))
         self.truncation = _truncation_rule(tokenizer)
-        self.fingerprint = _weights_fingerprint(model, config)
+        self.fingerprint = weights_fingerprint(model, config)
         self.calls: Counter = Counter()  # encoder calls, so tests can prove the cache works
 
     # -- what the result record says about the model
