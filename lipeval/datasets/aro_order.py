@@ -16,18 +16,13 @@ from pathlib import Path
 
 from lipeval.datasets import coco, flickr
 from lipeval.datasets.choice_records import ChoiceData
+from lipeval.datasets.files import first_present
 from lipeval.datasets.order_perturbations import (MAX_WORDS, SEED, generate_options, load_language_tools,
                                                   perturbation_file_text, read_perturbation_file)
 from lipeval.datasets.records import RetrievalData
 
 PERTURBATION_FILE = "aro_order_perturbations.json"
 ARTIFACT = "perturbations.json"  # written next to the result as <task>.perturbations.json
-
-
-def _annotation(root: Path, preferred: tuple[str, ...], annotation: str | None) -> str | None:
-    if annotation is not None:
-        return annotation
-    return next((name for name in preferred if (root / name).is_file()), None)
 
 
 def _order_cases(data: RetrievalData, root: Path, perturbations: str, seed: int, max_words: int) -> ChoiceData:
@@ -52,7 +47,7 @@ def read_coco_order(root: Path, annotation: str | None = None, perturbations: st
                     seed: int = SEED, max_words: int = MAX_WORDS) -> ChoiceData:
     """COCO-Order from `coco/` (BLIP `coco_karpathy_test.json` preferred, else the COCO-captions file)."""
     root = Path(root)
-    name = _annotation(root, (coco.BLIP_NAME, coco.COCO_CAPTIONS_NAME), annotation)
+    name = annotation if annotation is not None else first_present(root, (coco.BLIP_NAME, coco.COCO_CAPTIONS_NAME))
     return _order_cases(coco.read_coco_karpathy(root, annotation=name), root, perturbations, seed, max_words)
 
 
@@ -60,6 +55,6 @@ def read_flickr30k_order(root: Path, annotation: str | None = None, perturbation
                          seed: int = SEED, max_words: int = MAX_WORDS) -> ChoiceData:
     """Flickr30k-Order from `flickr30k/` (BLIP `flickr30k_test.json` preferred, else the CSV)."""
     root = Path(root)
-    name = _annotation(root, (flickr.BLIP_NAME, flickr.CSV_NAME), annotation)
+    name = annotation if annotation is not None else first_present(root, (flickr.BLIP_NAME, flickr.CSV_NAME))
     return _order_cases(flickr.read_flickr30k_karpathy(root, annotation=name), root, perturbations, seed,
                         max_words)

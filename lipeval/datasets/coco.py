@@ -16,12 +16,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lipeval.datasets.files import read_json
+from lipeval.datasets.files import find_annotation, read_json
 from lipeval.datasets.records import FileImages, RetrievalData
-from lipeval.errors import DataError, DataMissing
+from lipeval.errors import DataError
 
 COCO_CAPTIONS_NAME = "coco_test_karpathy.json"
 BLIP_NAME = "coco_karpathy_test.json"
+ANNOTATIONS = {COCO_CAPTIONS_NAME: "COCO-captions format", BLIP_NAME: "BLIP/ALBEF format"}  # in order of preference
 LAYOUT = "coco/{coco_test_karpathy.json + val2014/ | coco_karpathy_test.json + val2014/}"
 
 COCO_CAPTIONS_SHAPE = (
@@ -59,21 +60,6 @@ def group_blip_entries(data: list, path: Path, example: str) -> tuple[list[str],
     if empty:
         raise DataError(f"{path}: {len(empty)} image(s) have no captions, e.g. {empty[0]}")
     return list(order), list(order.values())
-
-
-def _find_annotation(root: Path, annotation: str | None) -> Path:
-    if annotation is not None:
-        path = root / annotation
-        if not path.is_file():
-            raise DataMissing(f"annotation file {path} not found (expected layout {LAYOUT})")
-        return path
-    for name in (COCO_CAPTIONS_NAME, BLIP_NAME):
-        if (root / name).is_file():
-            return root / name
-    raise DataMissing(
-        f"no COCO Karpathy annotation in {root}: expected {COCO_CAPTIONS_NAME} (COCO-captions format) "
-        f"or {BLIP_NAME} (BLIP/ALBEF format); expected layout {LAYOUT}"
-    )
 
 
 def _need(obj: dict, key: str, where: str, path: Path) -> Any:
@@ -173,7 +159,7 @@ def read_coco_karpathy(
     without captions, an empty caption or a missing image file -> DataError.
     """
     root = Path(root)
-    path = _find_annotation(root, annotation)
+    path = find_annotation(root, annotation, ANNOTATIONS, "COCO Karpathy", LAYOUT)
     data = read_json(path, f"a COCO-captions object {COCO_CAPTIONS_SHAPE} or a BLIP list {BLIP_SHAPE}")
     if isinstance(data, dict):
         if "images" not in data and "annotations" not in data:

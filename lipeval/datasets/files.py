@@ -1,16 +1,18 @@
-"""Reading the annotation files of a data set: UTF-8 text, JSON and JSON lines, with one error policy.
+"""Finding and reading the annotation files of a data set: UTF-8 text, JSON and JSON lines, one error policy.
 
 Every reader parses its annotation files through these functions, so a missing file is always a
 `DataMissing` and an unreadable or malformed one always a `DataError`, each naming the file (and the
 line, for JSON lines) and what the file should hold (`layout`, in words: "a JSON list of records
 {...}"). What the parsed values must look like beyond their top-level type is the reader's business.
+A reader that accepts several annotation files (COCO's two official forms ...) finds the one present
+with `find_annotation` / `first_present`.
 """
 from __future__ import annotations
 
 import contextlib
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, Sequence
 
 from lipeval.errors import DataError, DataMissing
 
@@ -70,3 +72,29 @@ def read_jsonl(path: Path, layout: str, top: type | None = None) -> list[tuple[i
             raise DataError(f"{path}: line {n} is a JSON {type(value).__name__}; expected {layout}")
         out.append((n, value))
     return out
+
+
+def first_present(root: Path, names: Sequence[str]) -> str | None:
+    """The first of `names` (paths relative to `root`, in order of preference) that is a file, else None."""
+    return next((name for name in names if (Path(root) / name).is_file()), None)
+
+
+def find_annotation(root: Path, annotation: str | None, accepted: Mapping[str, str], what: str,
+                    layout: str) -> Path:
+    """The annotation file to read: `root/annotation` when the task names one, else the first present of
+    `accepted` ({file name: its format}, in order of preference).
+
+    Errors: the named file, or every accepted one, missing -> DataMissing naming them, `what` (the data
+    set's annotation, e.g. "COCO Karpathy") and the layout.
+    """
+    root = Path(root)
+    if annotation is not None:
+        path = root / annotation
+        if not path.is_file():
+            raise DataMissing(f"annotation file {path} not found (expected layout {layout})")
+        return path
+    name = first_present(root, list(accepted))
+    if name is None:
+        options = " or ".join(f"{n} ({form})" for n, form in accepted.items())
+        raise DataMissing(f"no {what} annotation in {root}: expected {options}; expected layout {layout}")
+    return root / name

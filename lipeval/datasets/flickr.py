@@ -21,32 +21,18 @@ import io
 from pathlib import Path
 
 from lipeval.datasets.coco import group_blip_entries
-from lipeval.datasets.files import read_json, read_text
+from lipeval.datasets.files import find_annotation, read_json, read_text
 from lipeval.datasets.records import FileImages, RetrievalData
-from lipeval.errors import ConfigError, DataError, DataMissing
+from lipeval.errors import ConfigError, DataError
 
 CSV_NAME = "flickr30k_test_karpathy.txt"
 BLIP_NAME = "flickr30k_test.json"
+ANNOTATIONS = {CSV_NAME: "CLIP_benchmark CSV", BLIP_NAME: "BLIP/ALBEF format"}  # in order of preference
 LAYOUT = "flickr30k/{flickr30k_test_karpathy.txt | flickr30k_test.json} + flickr30k-images/"
 BLIP_SHAPE = '[{"image": "flickr30k-images/xxx.jpg", "caption": ["...", ...]}, ...]'
 CSV_HEADER = ["image", "caption"]
 CSV_FORMAT = "a CSV with header 'image,caption' (CLIP_benchmark's format)"
 JSON_FORMAT = f"a JSON list of entries like {BLIP_SHAPE}"
-
-
-def _find_annotation(root: Path, annotation: str | None) -> Path:
-    if annotation is not None:
-        path = root / annotation
-        if not path.is_file():
-            raise DataMissing(f"annotation file {path} not found (expected layout {LAYOUT})")
-        return path
-    for name in (CSV_NAME, BLIP_NAME):
-        if (root / name).is_file():
-            return root / name
-    raise DataMissing(
-        f"no Flickr30k Karpathy annotation in {root}: expected {CSV_NAME} (CLIP_benchmark CSV) "
-        f"or {BLIP_NAME} (BLIP/ALBEF format); expected layout {LAYOUT}"
-    )
 
 
 def _check_header(first: list[str], path: Path) -> None:
@@ -125,7 +111,7 @@ def read_flickr30k_karpathy(
     missing image files -> DataError; `quirk_keep_quotes` with a JSON file -> ConfigError.
     """
     root = Path(root)
-    path = _find_annotation(root, annotation)
+    path = find_annotation(root, annotation, ANNOTATIONS, "Flickr30k Karpathy", LAYOUT)
     head = read_text(path, f"{CSV_FORMAT}, or {JSON_FORMAT}").lstrip()[:1]
     if head in ("[", "{"):
         if quirk_keep_quotes:

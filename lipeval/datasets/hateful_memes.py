@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lipeval.datasets.cb_text import templates_for
-from lipeval.datasets.files import read_jsonl
+from lipeval.datasets.files import first_present, read_jsonl
 from lipeval.datasets.records import ClassificationData, FileImages
 from lipeval.errors import ConfigError, DataError, DataMissing
 
@@ -28,9 +28,10 @@ def read_hateful_memes(root: Path, split: str = "test") -> ClassificationData:
         raise ConfigError(f"hateful_memes: split {split!r} is not one of train, test")
     root = Path(root)
     names = ["train.jsonl"] if split == "train" else ["dev_seen.jsonl", "dev.jsonl"]
-    path = next((root / n for n in names if (root / n).is_file()), None)
-    if path is None:
+    name = first_present(root, names)
+    if name is None:
         raise DataMissing(f"expected file {' or '.join(str(root / n) for n in names)} ({LAYOUT})")
+    path = root / name
     relpaths, labels = [], []
     for n, rec in read_jsonl(path, RECORD_SHAPE, top=dict):
         try:

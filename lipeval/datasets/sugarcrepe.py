@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lipeval.datasets.choice_records import ChoiceData
-from lipeval.datasets.files import read_json
+from lipeval.datasets.files import first_present, read_json
 from lipeval.datasets.records import FileImages
 from lipeval.errors import ConfigError, DataError, DataMissing
 
@@ -22,10 +22,10 @@ ITEM_SHAPE = '{"<id>": {"filename": "000000085329.jpg", "caption": "...", "negat
 
 
 def _find(root: Path, subset: str) -> Path:
-    for path in (root / f"{subset}.json", root / "data" / f"{subset}.json"):
-        if path.is_file():
-            return path
-    raise DataMissing(f"expected file {root / f'{subset}.json'} (the official SugarCrepe file; layout {LAYOUT})")
+    name = first_present(root, (f"{subset}.json", f"data/{subset}.json"))
+    if name is None:
+        raise DataMissing(f"expected file {root / f'{subset}.json'} (the official SugarCrepe file; layout {LAYOUT})")
+    return root / name
 
 
 def read_sugarcrepe(root: Path, subset: str, images_dir: str = "../coco/val2017") -> ChoiceData:

@@ -1,9 +1,9 @@
-"""The shared annotation-file loaders: every failure names the file, the line where there is one, and the layout."""
+"""The shared annotation-file helpers: every failure names the file, the line where there is one, and the layout."""
 from __future__ import annotations
 
 import pytest
 
-from lipeval.datasets.files import read_json, read_jsonl, read_text
+from lipeval.datasets.files import find_annotation, first_present, read_json, read_jsonl, read_text
 from lipeval.errors import DataError, DataMissing
 
 LAYOUT = "a JSON list of records {...}"
@@ -51,3 +51,25 @@ def test_read_text_keeps_newlines_when_asked(tmp_path):
     path.write_bytes(b'image,caption\r\n1.jpg,"a\r\nb"\r\n')
     assert read_text(path, "a CSV", newline="") == 'image,caption\r\n1.jpg,"a\r\nb"\r\n'
     assert read_text(path, "a CSV") == 'image,caption\n1.jpg,"a\nb"\n'
+
+
+def test_find_annotation_takes_the_named_file_or_the_first_accepted_present(tmp_path):
+    accepted = {"a.json": "form A", "b.txt": "form B"}
+    with pytest.raises(DataMissing, match=r"no Set annotation in .*: expected a\.json \(form A\) or b\.txt \(form B\); "
+                                          r"expected layout L"):
+        find_annotation(tmp_path, None, accepted, "Set", "L")
+    (tmp_path / "b.txt").write_text("x")
+    assert find_annotation(tmp_path, None, accepted, "Set", "L") == tmp_path / "b.txt"
+    (tmp_path / "a.json").write_text("x")
+    assert find_annotation(tmp_path, None, accepted, "Set", "L") == tmp_path / "a.json"
+    assert find_annotation(tmp_path, "b.txt", accepted, "Set", "L") == tmp_path / "b.txt"
+    with pytest.raises(DataMissing, match=r"annotation file .*other\.json not found \(expected layout L\)"):
+        find_annotation(tmp_path, "other.json", accepted, "Set", "L")
+
+
+def test_first_present_keeps_the_order_of_preference(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.json").write_text("{}")
+    (tmp_path / "y.json").mkdir()  # a folder is not an annotation file
+    assert first_present(tmp_path, ("x.json", "y.json", "data/x.json")) == "data/x.json"
+    assert first_present(tmp_path, ("x.json", "y.json")) is None
