@@ -34,31 +34,16 @@ def read_metrics(run_dir: Path) -> list[dict]:
     return [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()] if path.is_file() else []
 
 
-def plot_loss(run_dir: Path, title: str) -> Path | None:
-    """Loss (and its running mean) against step, as LOSS_PNG in the run folder."""
+def plot_loss(run_dir: Path, name: str) -> Path | None:
+    """The run's loss curve as LOSS_PNG in the run folder: the figure `lipeval plot` draws for trainer runs."""
     rows = read_metrics(run_dir)
     if not rows:
         return None
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from lipeval.report.plots import PAPER, loss_curves
 
-    steps = [r["step"] for r in rows]
-    loss = [r["loss"] for r in rows]
-    window = max(1, len(loss) // 25)
-    smooth = [sum(loss[max(0, i - window + 1):i + 1]) / len(loss[max(0, i - window + 1):i + 1])
-              for i in range(len(loss))]
-    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
-    ax.plot(steps, loss, color="0.75", linewidth=0.8, label="loss")
-    ax.plot(steps, smooth, color="C0", linewidth=1.6, label=f"running mean ({window} steps)")
-    ax.set_xlabel("step")
-    ax.set_ylabel("contrastive loss")
-    ax.set_title(title)
-    ax.legend(frameon=False)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
     out = Path(run_dir) / LOSS_PNG
-    fig.savefig(out)
-    plt.close(fig)
+    with matplotlib.rc_context(PAPER):
+        out.write_bytes(loss_curves([(name, 0, rows)], title=f"{name}: training loss").png())
     return out

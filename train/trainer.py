@@ -200,7 +200,7 @@ def _train(cfg, out, max_steps, resume, info, log) -> dict:
                "final_loss": last_loss}
     if info.is_main:
         metrics.close()
-        plot_loss(out, f"{cfg['name']}: training loss")
+        plot_loss(out, cfg["name"])
         (out / SUMMARY).write_text(json.dumps(summary, indent=1))
         log(f"{cfg['name']}: {steps_run} steps in {wall:.1f} s "
             f"({summary['samples_per_s'] or 0:.0f} samples/s), loss {last_loss:.4f}; run folder {out}")

@@ -217,8 +217,8 @@ def trade_off(lb: Leaderboard, groups: dict) -> tuple[Figure | None, list[str]]:
     return Figure("long_vs_short", fig), notes
 
 
-def loss_curves(logs: list[tuple[str, int, list[dict]]]) -> Figure | None:
-    """Training loss against step per trainer run: raw (faint) and a running mean."""
+def loss_curves(logs: list[tuple[str, int, list[dict]]], title: str = "trainer runs: loss") -> Figure | None:
+    """Training loss against step per trainer run: raw (faint) and a running mean (also the trainer's loss.png)."""
     import pandas as pd
 
     if not logs:
@@ -235,7 +235,7 @@ def loss_curves(logs: list[tuple[str, int, list[dict]]]) -> Figure | None:
                 label=f"{label} (mean of {window})" if window > 1 else label)
     ax.set_xlabel("step")
     ax.set_ylabel("training loss")
-    ax.set_title("trainer runs: loss")
+    ax.set_title(title)
     ax.grid(alpha=0.3, linewidth=0.5)
     ax.legend(frameon=False)
     return Figure("loss_curves", fig)
