@@ -13,20 +13,8 @@ import sys
 from pathlib import Path
 
 from lipeval import __version__
-from lipeval.errors import ConfigError, LipevalError
-
-DEFAULT_MODEL = "open_clip:lipeval-tiny-rn"
-
-
-def positive_int(s: str) -> int:
-    """argparse type: an integer above zero (shared with the trainer's command line)."""
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
-    return v
+from lipeval.cli_support import positive_int, run_command
+from lipeval.errors import ConfigError
 
 
 def _protocol_pairs(items: list[str]) -> dict:
@@ -208,14 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(message)s")
-    try:
-        return args.func(args)
-    except LipevalError as e:
-        print(f"lipeval: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("lipeval: interrupted; finished results are on disk, a re-run resumes", file=sys.stderr)
-        return 130
+    return run_command(lambda: args.func(args), "lipeval",
+                       "interrupted; finished results are on disk, a re-run resumes")
 
 
 if __name__ == "__main__":

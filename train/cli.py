@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
-from lipeval.cli import positive_int
-from lipeval.errors import LipevalError
+from lipeval.cli_support import positive_int, run_command
 
 
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -53,11 +51,4 @@ def main(argv: list[str] | None = None) -> int:
     p = add_arguments(argparse.ArgumentParser(prog="lipeval.train", description="the lipeval companion trainer"))
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(message)s")
-    try:
-        return run(args)
-    except LipevalError as e:
-        print(f"lipeval train: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("lipeval train: interrupted; resume with --resume", file=sys.stderr)
-        return 130
+    return run_command(lambda: run(args), "lipeval train", "interrupted; resume with --resume")
