@@ -15,8 +15,9 @@ import pytest
 import yaml
 from PIL import Image
 
-from lipeval.datasets.clip_benchmark_sets import LAYOUTS, RESISC45_CLASSES, layout_markdown, layout_table, \
-    read_clip_benchmark
+from lipeval.datasets.cb_layouts import LAYOUTS, layout_markdown, layout_table
+from lipeval.datasets.cb_resisc45 import RESISC45_CLASSES
+from lipeval.datasets.clip_benchmark_sets import read_clip_benchmark
 from lipeval.errors import ConfigError, DataError, DataMissing
 
 MAIN = Path(__file__).resolve().parents[2]
@@ -357,7 +358,7 @@ def test_builder_downloads_are_refused_while_it_runs(tmp_path, offline):
     import clip_benchmark.datasets.builder as cb_builder
     import clip_benchmark.datasets.imagenetv2 as cb_inv2
 
-    from lipeval.datasets import clip_benchmark_sets as m
+    from lipeval.datasets import cb_builder as m
 
     before = (cb_builder.call, cb_inv2.requests)
     with pytest.raises(DataMissing, match="never downloads"):
@@ -443,6 +444,6 @@ def test_layout_table_and_docs_agree():
 
 
 def test_module_import_stays_torch_free():
-    code = ("import sys, lipeval.datasets.clip_benchmark_sets as m; m.layout_table(); "
+    code = ("import sys, lipeval.datasets.clip_benchmark_sets, lipeval.datasets.cb_layouts as m; m.layout_table(); "
             "sys.exit(1 if 'torch' in sys.modules or 'clip_benchmark' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=MAIN).returncode == 0
