@@ -15,8 +15,6 @@ from lipeval.datasets.records import FileImages
 from lipeval.errors import ConfigError, DataError, DataMissing
 
 SUBSETS = ("add_att", "add_obj", "replace_att", "replace_obj", "replace_rel", "swap_att", "swap_obj")
-CATEGORIES = {"replace": ("replace_att", "replace_obj", "replace_rel"), "swap": ("swap_att", "swap_obj"),
-              "add": ("add_att", "add_obj")}
 LAYOUT = "sugarcrepe/{add_att,add_obj,replace_att,replace_obj,replace_rel,swap_att,swap_obj}.json + coco/val2017/"
 ITEM_SHAPE = '{"<id>": {"filename": "000000085329.jpg", "caption": "...", "negative_caption": "..."}, ...}'
 
