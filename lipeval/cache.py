@@ -1,4 +1,4 @@
-"""On-disk embedding cache and atomic file writes.
+"""On-disk embedding cache.
 
 An entry is an array (float32 embeddings; integer token statistics) keyed by a hash of
 everything that changes it: model fingerprint, dataset (or text list) fingerprint, image
@@ -11,31 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+from lipeval.atomic import atomic_write_bytes, atomic_write_text
 
 
 def cache_key(**parts) -> str:

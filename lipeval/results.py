@@ -8,7 +8,7 @@ import json
 import math
 from pathlib import Path
 
-from lipeval.cache import atomic_write_text
+from lipeval.atomic import atomic_write_text
 
 SCHEMA_VERSION = 1
 

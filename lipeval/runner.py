@@ -212,7 +212,7 @@ class Runner:
             rec["chance"] = info.pop("chance", {})
             artifacts = info.pop("artifacts", {})  # name -> text: files a kind writes next to the result, for reuse
             if artifacts:
-                from lipeval.cache import atomic_write_text
+                from lipeval.atomic import atomic_write_text
 
                 for name, text in artifacts.items():
                     atomic_write_text(o.out / f"{task.file_stem}.{name}", text)

@@ -1,9 +1,6 @@
-import os
-
 import numpy as np
-import pytest
 
-from lipeval.cache import EmbeddingCache, atomic_write_bytes, cache_key
+from lipeval.cache import EmbeddingCache, cache_key
 
 
 def test_round_trip_and_key_sensitivity(tmp_path):
@@ -16,19 +13,6 @@ def test_round_trip_and_key_sensitivity(tmp_path):
     assert cache.hits == 1
     assert cache_key(model="m", data="d", precision="bf16") != k
     assert cache_key(precision="fp32", data="d", model="m") == k  # order of parts does not matter
-
-
-def test_failed_write_leaves_no_file_and_no_temp(tmp_path, monkeypatch):
-    target = tmp_path / "x" / "entry.npy"
-
-    def boom(fd):
-        raise KeyboardInterrupt  # as if the user pressed Ctrl-C mid-write
-
-    monkeypatch.setattr(os, "fsync", boom)
-    with pytest.raises(KeyboardInterrupt):
-        atomic_write_bytes(target, b"data")
-    assert not target.exists()
-    assert list(target.parent.iterdir()) == []
 
 
 def test_unreadable_entry_is_a_miss_and_gets_rewritten(tmp_path):

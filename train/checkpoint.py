@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from lipeval.atomic import atomic_write_text
 from lipeval.errors import ConfigError
 from .model import WEIGHTS
 
@@ -27,9 +28,7 @@ STEP_PREFIX = "step_"
 
 
 def _write_json(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(obj, indent=1))
 
 
 def _save_weights(path: Path, state: dict, step: int) -> None:
