@@ -62,7 +62,7 @@ def random_init_state(arch: str, seed: int) -> dict:
     import open_clip
     import torch
 
-    from lipeval.models.adapter import register_configs
+    from lipeval.models import register_configs
 
     register_configs()
     torch.manual_seed(seed)

@@ -20,8 +20,7 @@ import torch
 from torch import nn
 
 from lipeval.errors import ConfigError
-from lipeval.models import corner_text
-from lipeval.models.adapter import register_configs
+from lipeval.models import corner_text, register_configs
 
 WEIGHTS = "open_clip_model.safetensors"
 

@@ -17,21 +17,9 @@ import torch
 import torch.nn.functional as F
 
 from lipeval.errors import ConfigError
-from lipeval.models import CONFIG_DIR
+from lipeval.models import register_configs
 from lipeval.models.spec import ModelSpec, parse_spec
 from lipeval.models.weights import weights_fingerprint
-
-_registered = False
-
-
-def register_configs() -> None:
-    """Make the tiny architectures that ship with lipeval known to open_clip (once)."""
-    global _registered
-    if not _registered:
-        import open_clip
-
-        open_clip.add_model_config(CONFIG_DIR)
-        _registered = True
 
 
 def _truncation_rule(tokenizer) -> str:

@@ -61,7 +61,7 @@ def test_corner_tokenizer_truncates_and_counts():
 def corner_model():
     import open_clip
 
-    from lipeval.models.adapter import register_configs
+    from lipeval.models import register_configs
 
     register_configs()
     cfg = copy.deepcopy(open_clip.get_model_config("lipeval-tiny-rn-ctx128")["text_cfg"])
