@@ -1,8 +1,9 @@
 """Embed image sets and text lists with a model adapter, through the embedding cache.
 
-The one place where images are decoded and batched: a DataLoader over the image set (map
-style with workers when the set allows random access, in order otherwise). A bad image
-raises DataError naming the file in the main process, not a worker traceback.
+`Embedder` is what kinds use of a model (`lipeval.kinds.contract.Embedder`), built on the model adapter
+contract (`lipeval.models.contract.ModelAdapter`). It is the one place where images are decoded and
+batched: a map-style DataLoader over the image set, with workers when asked. A bad image raises DataError
+naming the file in the main process, not a worker traceback.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tqdm import tqdm
 from lipeval.cache import EmbeddingCache, cache_key
 from lipeval.datasets.records import ImageSet
 from lipeval.errors import DataError
+from lipeval.models.contract import ModelAdapter
 
 
 def _progress(total: int, desc: str):
@@ -56,14 +58,19 @@ def texts_digest(texts: list[str]) -> str:
 
 
 class Embedder:
-    """Cached image and text embeddings for one model adapter."""
+    """Cached image and text embeddings, token statistics and token identity for one model adapter.
+    `seconds` accumulates the time spent embedding (images, texts) for the record's timing."""
 
-    def __init__(self, adapter, cache: EmbeddingCache, batch_size: int = 256, workers: int = 0):
+    def __init__(self, adapter: ModelAdapter, cache: EmbeddingCache, batch_size: int = 256, workers: int = 0):
         self.adapter = adapter
         self.cache = cache
         self.batch_size = batch_size
         self.workers = workers
         self.seconds: dict[str, float] = defaultdict(float)
+
+    @property
+    def device(self) -> str:
+        return self.adapter.device
 
     def _key(self, kind: str, data_fingerprint: str, preprocessing: str) -> str:
         a = self.adapter
@@ -86,20 +93,15 @@ class Embedder:
         cached = self.cache.get(key)
         if cached is not None and len(cached) == len(images):
             return torch.from_numpy(cached)
-        kinds_of = getattr(self.adapter, "image_feature_kinds", None)
-        kinds = tuple(kinds_of(one_pass=True)) if kinds_of is not None else ("embed",)
-        kinds = (features,) + tuple(k for k in kinds if k != features)
+        kinds = (features,) + tuple(k for k in self.adapter.image_feature_kinds(one_pass=True) if k != features)
         t0 = time.perf_counter()
         loader = DataLoader(_MapImages(images, self.adapter.preprocess), batch_size=self.batch_size,
                             num_workers=self.workers, collate_fn=list, persistent_workers=False)
         out: dict[str, list[torch.Tensor]] = {k: [] for k in kinds}
         with _progress(len(images), "embedding images") as bar:
             for batch in loader:
-                if kinds == ("embed",):
-                    out["embed"].append(self.adapter.encode_images(_stack(batch)))
-                else:
-                    for k, v in self.adapter.encode_image_features(_stack(batch), kinds).items():
-                        out[k].append(v)
+                for k, v in self.adapter.encode_image_features(_stack(batch), kinds).items():
+                    out[k].append(v)
                 bar.update(len(batch))
         result = {k: torch.cat(v) if v else torch.empty(0, 0) for k, v in out.items()}
         if len(result[features]) != len(images):
@@ -142,18 +144,20 @@ class Embedder:
         return None if (counts < 0).any() else counts
 
     def text_stats(self, texts: list[str]) -> dict:
-        """How much text the model's context length throws away (None where the tokenizer cannot say)."""
-        ctx = self.adapter.context_length
+        """How much text the model's context length throws away (None where the tokenizer cannot say), the
+        context length and the truncation rule."""
+        ctx, rule = self.adapter.context_length, self.adapter.truncation
         counts = self._token_counts(texts)
         if counts is None:
             return {"n_texts": len(texts), "n_truncated": None, "mean_tokens": None, "max_tokens": None,
-                    "context_length": ctx}
+                    "context_length": ctx, "truncation": rule}
         return {
             "n_texts": int(len(counts)),
             "n_truncated": int((counts > ctx).sum()),
             "mean_tokens": float(counts.mean()) if len(counts) else 0.0,
             "max_tokens": int(counts.max()) if len(counts) else 0,
             "context_length": ctx,
+            "truncation": rule,
         }
 
     def text_identity(self, texts: list[str]) -> np.ndarray:

@@ -19,6 +19,9 @@ from lipeval.datasets import READERS
 from lipeval.errors import ConfigError
 from lipeval.kinds import KINDS
 
+# The fields of a TaskConfig that its config hash covers (display metadata and the file's location do not).
+HASHED_FIELDS = ("name", "version", "kind", "description", "groups", "folder", "reader", "args", "main_metric",
+                 "protocol", "synthetic")
 REQUIRED = ("name", "version", "kind", "description", "groups", "dataset", "main_metric")
 AD_HOC = {
     "wds": ("wds", "clip-benchmark webdataset folder <data-root>/wds/NAME"),
@@ -45,6 +48,7 @@ class TaskConfig:
     main_metric: str = ""
     protocol: dict = field(default_factory=dict)
     synthetic: bool = False
+    source: str = ""  # the task file it was read from ("" for ad-hoc tasks); not part of the config hash
 
     @property
     def file_stem(self) -> str:
@@ -52,7 +56,9 @@ class TaskConfig:
         return self.name.replace("/", "__")
 
     def config_hash(self) -> str:
-        blob = json.dumps(asdict(self), sort_keys=True, default=list).encode()
+        """A hash of everything in the task's definition that can change a number (a changed hash re-runs it)."""
+        defining = {k: v for k, v in asdict(self).items() if k in HASHED_FIELDS}
+        blob = json.dumps(defining, sort_keys=True, default=list).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
@@ -80,7 +86,7 @@ def _task_from_dict(d: dict, source: str) -> TaskConfig:
         name=str(d["name"]), version=d["version"], kind=str(d["kind"]), description=str(d["description"]),
         groups=tuple(groups), folder=str(ds["folder"]), reader=str(ds["reader"]), args=dict(ds.get("args") or {}),
         main_metric=str(d["main_metric"]), protocol=dict(d.get("protocol") or {}),
-        synthetic=str(d["name"]).startswith("synthetic/"),
+        synthetic=str(d["name"]).startswith("synthetic/"), source=source,
     )
 
 
@@ -168,11 +174,12 @@ def validate(root: Path | None = None) -> list[str]:
             continue
         if t.reader not in READERS:
             problems.append(f"{where}: unknown reader {t.reader!r} (known: {', '.join(READERS)})")
-        if t.main_metric not in KINDS[t.kind]["metrics"]:
+        if t.main_metric not in KINDS[t.kind].metrics:
             problems.append(f"{where}: main_metric {t.main_metric!r} is not a metric of kind {t.kind}")
-        for key in t.protocol:
-            if key not in KINDS[t.kind]["protocol"]:
-                problems.append(f"{where}: unknown protocol option {key!r} for kind {t.kind}")
+        try:
+            KINDS[t.kind].options.parse(t.protocol, f"{where}: protocol")
+        except ConfigError as e:
+            problems.append(str(e))
         for g in t.groups:
             if g not in groups:
                 problems.append(f"{where}: group {g!r} is not declared in tasks/groups.yaml")

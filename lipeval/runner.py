@@ -13,9 +13,10 @@ from pathlib import Path
 
 from lipeval import __version__
 from lipeval.errors import ConfigError, DataError, DataMissing, LipevalError
-from lipeval.kinds import KIND_FOR_RECORDS, KINDS
+from lipeval.kinds import KINDS, KindOptions, KindResult, KindSpec, check_overrides, get_kind, kind_for_records
 from lipeval.models.spec import same_model
 from lipeval.registry import TaskConfig
+from lipeval.atomic import atomic_write_text
 from lipeval.results import SCHEMA_VERSION, read_record, write_record
 
 SYNTHETIC_MARKER = "lipeval_synthetic.json"
@@ -61,26 +62,17 @@ def find_synthetic_marker(folder: Path, data_root: Path) -> Path | None:
     return None
 
 
-def protocol_for(task: TaskConfig, kind: str, overrides: dict) -> dict:
-    """Kind defaults, then the task's own settings, then --protocol overrides.
-
-    An override applies to the kinds that know it (so one run can mix kinds); a key that
-    no kind knows is an error.
-    """
-    defaults = KINDS[kind]["protocol"]
-    proto = {**defaults, **task.protocol}
-    for k, v in overrides.items():
-        if k in defaults:
-            proto[k] = v
-        elif not any(k in spec["protocol"] for spec in KINDS.values()):
-            known = sorted({o for spec in KINDS.values() for o in spec["protocol"]})
-            raise ConfigError(f"--protocol {k}={v}: no task kind has this option (known: {', '.join(known)})")
-    return proto
+def task_options(task: TaskConfig, kind: KindSpec, overrides: dict) -> KindOptions:
+    """The kind's defaults, then the task file's `protocol:` block, then the `--protocol` overrides this kind
+    knows (one run may mix kinds; `check_overrides` has made sure every override belongs to some kind)."""
+    options = kind.options.parse(task.protocol, f"{task.source or 'task ' + task.name}: protocol")
+    known = kind.options.keys()
+    return options.with_values({k: v for k, v in overrides.items() if k in known}, "--protocol")
 
 
-def full_protocol(task: TaskConfig, kind: str, overrides: dict) -> dict:
+def recorded_protocol(task: TaskConfig, options: KindOptions) -> dict:
     """What a result records as its protocol: the kind's options as used, plus the reader's options."""
-    return {**protocol_for(task, kind, overrides), **{f"reader.{k}": v for k, v in task.args.items()}}
+    return {**options.record(), **{f"reader.{k}": v for k, v in task.args.items()}}
 
 
 class Runner:
@@ -126,9 +118,10 @@ class Runner:
         ):
             return False
         try:
-            return rec.get("protocol") == full_protocol(task, rec["kind"], self.opts.protocol)
+            options = task_options(task, KINDS[rec["kind"]], self.opts.protocol)
         except ConfigError:
             return False
+        return rec.get("protocol") == recorded_protocol(task, options)
 
     def check_out_dir(self, tasks: list[TaskConfig]) -> None:
         """Refuse to overwrite another model's results in the same --out folder."""
@@ -144,6 +137,7 @@ class Runner:
                 )
 
     def run(self, tasks: list[TaskConfig]) -> list[dict]:
+        check_overrides(self.opts.protocol)
         self.check_out_dir(tasks)
         self.opts.out.mkdir(parents=True, exist_ok=True)
         records = []
@@ -186,43 +180,28 @@ class Runner:
                 )
             t0 = time.perf_counter()
             data = get_reader(task.reader)(root, **task.args)
-            kind = task.kind if task.kind != "auto" else KIND_FOR_RECORDS[type(data).__name__]
-            rec["kind"] = kind
+            kind = get_kind(task.kind) if task.kind != "auto" else kind_for_records(data)
+            rec["kind"] = kind.name
             if task.main_metric == "" or task.kind == "auto":
-                multilabel = getattr(data, "multilabel", False)
-                rec["main_metric"] = {"zeroshot_classification": "mAP" if multilabel else "acc1",
-                                      "linear_probe": "mAP_11pt" if multilabel else "acc1"}.get(kind, "mean_R@1")
+                rec["main_metric"] = kind.default_main_metric(getattr(data, "multilabel", False))
             if o.limit:
                 data = data.limit(o.limit)
             timing["load_data"] = time.perf_counter() - t0
-            protocol = protocol_for(task, kind, o.protocol)
-            rec["protocol"] = full_protocol(task, kind, o.protocol)
+            options = task_options(task, kind, o.protocol)
+            rec["protocol"] = recorded_protocol(task, options)
             embedder = self.embedder()
             before = dict(embedder.seconds)
             t0 = time.perf_counter()
-            from lipeval.kinds import run_kind
-
-            metrics, info = run_kind(kind, data, embedder, protocol)
+            result = kind.run(data, embedder, options)
             total_kind = time.perf_counter() - t0
             for stage in ("embed_images", "embed_texts"):
                 timing[stage] = embedder.seconds.get(stage, 0.0) - before.get(stage, 0.0)
             timing["score"] = max(0.0, total_kind - timing["embed_images"] - timing["embed_texts"])
-            timing.update(info.pop("timing", {}))  # a kind's own sub-stages of scoring (the probe's fit)
-            rec["metrics"] = metrics
-            rec["chance"] = info.pop("chance", {})
-            artifacts = info.pop("artifacts", {})  # name -> text: files a kind writes next to the result, for reuse
-            if artifacts:
-                from lipeval.atomic import atomic_write_text
-
-                for name, text in artifacts.items():
-                    atomic_write_text(o.out / f"{task.file_stem}.{name}", text)
-                info["artifacts"] = [f"{task.file_stem}.{name}" for name in artifacts]
-            rec["info"] = info
-            rec["dataset"].update({
-                "fingerprint": data.fingerprint(), "n_images": info.get("n_images"),
-                "n_texts": info.get("n_texts"), "synthetic": marker is not None,
-                "source": getattr(data, "source", ""),
-            })
+            timing.update(result.timing)
+            self.fill_record(rec, task, result)
+            rec["dataset"].update({"fingerprint": data.fingerprint(), "n_images": result.n_images,
+                                   "n_texts": result.n_texts, "synthetic": marker is not None,
+                                   "source": data.source})
         except DataMissing as e:
             rec.update(status="skipped", error=str(e))
         except (LipevalError, FileNotFoundError, ValueError, KeyError, OSError) as e:
@@ -237,6 +216,17 @@ class Runner:
         rec["env"] = self.env()
         timing["total"] = time.perf_counter() - t_start
         return rec
+
+    def fill_record(self, rec: dict, task: TaskConfig, result: KindResult) -> None:
+        """The record's metrics, chance and info from a kind's result; its artifacts written beside it."""
+        rec["metrics"] = result.metrics
+        rec["chance"] = result.chance
+        info = {"n_images": result.n_images, "n_texts": result.n_texts, **result.info}
+        for name, text in result.artifacts.items():
+            atomic_write_text(self.opts.out / f"{task.file_stem}.{name}", text)
+        if result.artifacts:
+            info["artifacts"] = [f"{task.file_stem}.{name}" for name in result.artifacts]
+        rec["info"] = info
 
     def env(self) -> dict:
         import torch

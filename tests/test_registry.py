@@ -52,7 +52,7 @@ def test_validate_reports_bad_kind_reader_metric_and_group(tmp_path):
     assert "unknown reader 'no_such_reader'" in problems
     assert "main_metric 'acc1'" in problems
     assert "group 'nope'" in problems
-    assert "unknown protocol option 'bogus'" in problems
+    assert "has no option 'bogus'" in problems
 
 
 def test_missing_field_and_name_mismatch_name_the_file(tmp_path):

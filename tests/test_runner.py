@@ -4,6 +4,8 @@ import shutil
 
 import pytest
 
+from lipeval.errors import ConfigError
+from lipeval.kinds import KINDS
 from lipeval.registry import resolve
 from lipeval.results import SCHEMA
 from lipeval.runner import Runner, RunOptions
@@ -51,7 +53,7 @@ def test_second_run_computes_no_embedding(synth_root, tmp_path):
     assert [r["info"] for r in recs1] == [r["info"] for r in recs2]
     assert recs2[0]["info"]["text_tokens"]["n_texts"] > 0 and recs2[2]["info"]["option_identity"] == "tokens"
     r3, recs3 = _run(_opts(synth_root, tmp_path / "c", cache, redo=True), TASKS + ["synthetic/zeroshot_colour"])
-    assert r3._adapter.calls["image_batches"] > 0 and r3._adapter.loaded is not None  # a miss loads it
+    assert r3._adapter.loaded is not None and r3._adapter.loaded.calls["image_batches"] > 0  # a miss loads it
     assert [r["metrics"] for r in recs3[:2]] == [r["metrics"] for r in recs1[:2]]
 
 
@@ -111,20 +113,20 @@ def test_limit_is_recorded_and_applied(synth_root, tmp_path):
 
 def test_interrupted_run_leaves_finished_results_and_resumes(synth_root, tmp_path, monkeypatch):
     opts = _opts(synth_root, tmp_path / "out", tmp_path / "cache")
-    import lipeval.kinds.zeroshot as zs
+    import lipeval.kinds.zeroshot.evaluate as zs
 
-    real = zs.run
+    real = zs.evaluate
 
     def interrupt(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(zs, "run", interrupt)
+    monkeypatch.setattr(zs, "evaluate", interrupt)
     with pytest.raises(KeyboardInterrupt):
         _run(opts)
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == ["synthetic__retrieval.json"]  # no partial or temporary file
     json.loads((tmp_path / "out" / files[0]).read_text())
-    monkeypatch.setattr(zs, "run", real)
+    monkeypatch.setattr(zs, "evaluate", real)
     _, recs = _run(opts)
     assert recs[0].get("_cached") and not recs[1].get("_cached") and recs[1]["status"] == "ok"
 
@@ -143,18 +145,27 @@ def test_protocol_override_is_validated_and_recorded(synth_root, tmp_path):
     _, recs = _run(_opts(synth_root, tmp_path / "out", None, protocol={"tie_policy": "optimistic"}),
                    ["synthetic/retrieval"])
     assert recs[0]["protocol"]["tie_policy"] == "optimistic"
-    _, recs = _run(_opts(synth_root, tmp_path / "out2", None, protocol={"bogus": "1"}), ["synthetic/retrieval"])
-    assert recs[0]["status"] == "failed" and "no task kind has this option" in recs[0]["error"]
+    with pytest.raises(ConfigError, match="--protocol bogus=1: no task kind has this option"):
+        _run(_opts(synth_root, tmp_path / "out2", None, protocol={"bogus": "1"}), ["synthetic/retrieval"])
+    with pytest.raises(ConfigError, match="--protocol: option tie_policy=best: expected one of pessimistic, "
+                                          "optimistic, reference"):
+        _run(_opts(synth_root, tmp_path / "out3", None, protocol={"tie_policy": "best"}), ["synthetic/retrieval"])
+    assert not (tmp_path / "out2").exists() and not (tmp_path / "out3").exists()  # refused before anything ran
 
 
 def test_changed_kind_default_reruns_the_task(synth_root, tmp_path, monkeypatch):
-    from lipeval.kinds import KINDS
+    import dataclasses
+
+    from lipeval.kinds.contract import option
+    from lipeval.kinds.retrieval import RetrievalOptions
 
     opts = _opts(synth_root, tmp_path / "out", tmp_path / "cache")
     _run(opts, ["synthetic/retrieval"])
     _, recs = _run(opts, ["synthetic/retrieval"])
     assert recs[0].get("_cached")  # the recorded protocol survives the JSON round trip
-    monkeypatch.setitem(KINDS["retrieval"]["protocol"], "tie_policy", "optimistic")
+    changed = dataclasses.make_dataclass("Changed", [("tie_policy", str, option("optimistic"))],
+                                         bases=(RetrievalOptions,), frozen=True)
+    monkeypatch.setitem(KINDS, "retrieval", dataclasses.replace(KINDS["retrieval"], options=changed))
     _, recs = _run(opts, ["synthetic/retrieval"])
     assert not recs[0].get("_cached") and recs[0]["protocol"]["tie_policy"] == "optimistic"
 

@@ -1,63 +1,57 @@
-"""Task kinds: each turns dataset records + embeddings into metrics, never knowing the model.
+"""The kind registry: every task kind by name, each declared by its package (`lipeval/kinds/<name>/`).
 
-This module is pure data (no torch import), so listing and validating tasks stays fast.
-`protocol` holds every option that changes a number, with its default (the correct
-definition); a task config or `--protocol key=value` may override them, and the result
-record stores the values used.
+Torch-free: the declarations hold names, metric lists and typed options only, so listing and validating
+tasks stays fast. The contract every kind honours is `lipeval/kinds/contract.py`; adding a kind is one
+package and one line below.
 """
 from __future__ import annotations
 
-import importlib
+import difflib
+from typing import Any, Mapping
 
-RETRIEVAL_KS = (1, 5, 10)
+from lipeval.errors import ConfigError
+from lipeval.kinds import caption_selection, image_retrieval, linear_probe, retrieval, zeroshot
+from lipeval.kinds.contract import KindOptions, KindResult, KindSpec
 
-KINDS: dict[str, dict] = {
-    "retrieval": {
-        "module": "lipeval.kinds.retrieval",
-        "records": "RetrievalData",
-        "metrics": [f"{d}_R@{k}" for d in ("image_to_text", "text_to_image") for k in RETRIEVAL_KS] + ["mean_R@1"],
-        "protocol": {"tie_policy": "pessimistic", "caption_prefix": "",
-                     # long-text handling (lipeval.kinds.retrieval): the preprocessing rule of
-                     # lipeval.text_preprocessing, and reference | subcaption_mean (non-reference)
-                     "text_preprocessing": "none", "long_text_mode": "reference"},
-    },
-    "zeroshot_classification": {
-        "module": "lipeval.kinds.zeroshot",
-        "records": "ClassificationData",
-        "metrics": ["acc1", "acc5", "mean_per_class_recall", "mAP"],
-        "protocol": {"tie_policy": "pessimistic"},
-    },
-    "linear_probe": {
-        "module": "lipeval.kinds.linear_probe",
-        "records": "ProbeData",
-        "metrics": ["acc1", "acc5", "mean_per_class_recall", "mean_top1_top5", "roc_auc", "mAP", "mAP_11pt"],
-        # features: pre_proj (CLIP paper) | embed (normalised, as clip-benchmark); lambda: search | a number;
-        # select_on: the validation metric of the search (auto: acc1, or mAP_11pt for multi-label sets);
-        # fewshot_k: 0 = every training image
-        "protocol": {"features": "pre_proj", "tie_policy": "pessimistic", "select_on": "auto",
-                     "val_fraction": 0.2, "fewshot_k": 0, "seed": 0, "lambda": "search", "max_iter": 1000,
-                     "tol": 1e-4},
-    },
-    "caption_selection": {
-        "module": "lipeval.kinds.caption_selection",
-        "records": "ChoiceData",
-        "metrics": ["accuracy", "macro_accuracy"],
-        # identical_options: skip (an option equal to the true caption is no negative) | score
-        "protocol": {"tie_policy": "pessimistic", "identical_options": "skip"},
-    },
-    "image_retrieval": {
-        "module": "lipeval.kinds.image_retrieval",
-        "records": "ImageRetrievalData",
-        "metrics": ["mAP", "mAP_landmarks", "mAP_inat", "mAP_sketch", "mAP_instre", "mAP_sop", "mAP_faces"],
-        # leave_one_out: false = GPR1200's protocol (the query is one of its own 10 positives)
-        "protocol": {"tie_policy": "pessimistic", "leave_one_out": False},
-    },
-}
+KINDS: dict[str, KindSpec] = {spec.name: spec for spec in (
+    retrieval.SPEC,
+    zeroshot.SPEC,
+    linear_probe.SPEC,
+    caption_selection.SPEC,
+    image_retrieval.SPEC,
+)}
 
-# Ad-hoc tasks (wds/NAME, folder/NAME) learn their kind from the records their reader returns.
-KIND_FOR_RECORDS = {spec["records"]: name for name, spec in KINDS.items()}
+__all__ = ["KINDS", "KindOptions", "KindResult", "KindSpec", "get_kind", "kind_for_records", "check_overrides"]
 
 
-def run_kind(kind: str, data, embedder, protocol: dict):
-    """Import the kind's module and run it: returns (metrics, info)."""
-    return importlib.import_module(KINDS[kind]["module"]).run(data, embedder, protocol)
+def get_kind(name: str) -> KindSpec:
+    """The kind registered as `name`; a ConfigError with a did-you-mean otherwise."""
+    if name in KINDS:
+        return KINDS[name]
+    close = difflib.get_close_matches(name, list(KINDS), n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise ConfigError(f"unknown kind {name!r} ({hint}known: {', '.join(KINDS)})")
+
+
+def kind_for_records(records: object) -> KindSpec:
+    """The kind that scores these records (ad-hoc tasks learn their kind from what their reader returns)."""
+    name = type(records).__name__
+    for spec in KINDS.values():
+        if spec.records == name:
+            return spec
+    raise ConfigError(f"no kind scores {name} records")
+
+
+def check_overrides(overrides: Mapping[str, Any]) -> None:
+    """Every `--protocol KEY=VALUE` must name an option of some kind and be a valid value for each kind that
+    has that option (a run may mix kinds: an override applies to the kinds that know it)."""
+    for key, value in overrides.items():
+        owners = [spec for spec in KINDS.values() if key in spec.options.keys()]
+        if not owners:
+            known = sorted({k for spec in KINDS.values() for k in spec.options.keys()})
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ConfigError(f"--protocol {key}={value}: no task kind has this option (known: {', '.join(known)})"
+                              f"{hint}")
+        for spec in owners:
+            spec.options.parse({key: value}, "--protocol")

@@ -14,6 +14,7 @@ models are loaded as before.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from lipeval import __version__
 from lipeval.cache import EmbeddingCache, cache_key
 from lipeval.errors import ConfigError
 from lipeval.models import CONFIG_DIR
+from lipeval.models.contract import ModelAdapter
 from lipeval.models.spec import parse_spec
 
 CARD_FIELDS = ("fingerprint", "context_length", "truncation", "transform_id", "model")
@@ -71,7 +73,7 @@ def card_key(spec_str: str, seed: int) -> str | None:
                      files=[_stat(p) for p in files])
 
 
-def card_of(adapter) -> dict:
+def card_of(adapter: ModelAdapter) -> dict:
     """The card of a loaded adapter, as it reads back from JSON."""
     return json.loads(json.dumps({
         "fingerprint": adapter.fingerprint, "context_length": adapter.context_length,
@@ -79,20 +81,22 @@ def card_of(adapter) -> dict:
 
 
 class DeferredAdapter:
-    """A model adapter whose identity comes from its card; the model is loaded on first real use.
+    """A model adapter (`lipeval.models.contract.ModelAdapter`) whose identity comes from its card; the model
+    is loaded on first real use.
 
-    Everything the cache keys and the records need is answered from the card; any other attribute (the
-    encoders, the tokenizer, the image transform) loads the model once and is served by it.
+    Everything the cache keys and the records need is answered from the card; the encoders, the tokenizer and
+    the image transform load the model once and are served by it.
     """
 
-    def __init__(self, card: dict, load, device: str, precision: str, forget=None):
+    def __init__(self, card: dict, load: Callable[[], ModelAdapter], device: str, precision: str,
+                 forget: Callable[[], None] | None = None):
         self.card = card
         self.device, self.precision = device, precision
-        self.fingerprint = card["fingerprint"]
-        self.context_length = card["context_length"]
-        self.truncation = card["truncation"]
+        self.fingerprint: str = card["fingerprint"]
+        self.context_length: int = card["context_length"]
+        self.truncation: str = card["truncation"]
         self._load, self._forget = load, forget
-        self.loaded = None
+        self.loaded: ModelAdapter | None = None
 
     def describe(self) -> dict:
         return dict(self.card["model"])
@@ -100,9 +104,8 @@ class DeferredAdapter:
     def transform_id(self) -> str:
         return self.card["transform_id"]
 
-    def __getattr__(self, name: str):
-        if name.startswith("__") or name in ("card", "loaded", "_load", "_forget"):
-            raise AttributeError(name)
+    def model(self) -> ModelAdapter:
+        """The loaded adapter (loaded now, the first time); an error when it no longer matches its card."""
         if self.loaded is None:
             adapter = self._load()
             if card_of(adapter) != self.card:
@@ -112,7 +115,26 @@ class DeferredAdapter:
                     f"the cached model card of {self.card['model'].get('spec')} no longer matches the model "
                     f"(fingerprint {self.fingerprint} -> {adapter.fingerprint}); it was removed: run again")
             self.loaded = adapter
-        return getattr(self.loaded, name)
+        return self.loaded
+
+    @property
+    def preprocess(self):
+        return self.model().preprocess
+
+    def image_feature_kinds(self, one_pass: bool = False) -> tuple[str, ...]:
+        return self.model().image_feature_kinds(one_pass)
+
+    def encode_image_features(self, images, features=("embed",)):
+        return self.model().encode_image_features(images, features)
+
+    def encode_texts(self, texts: list[str]):
+        return self.model().encode_texts(texts)
+
+    def token_ids(self, texts: list[str]):
+        return self.model().token_ids(texts)
+
+    def token_counts(self, texts: list[str]) -> list[int] | None:
+        return self.model().token_counts(texts)
 
 
 def adapter_for(spec_str: str, seed: int, device: str, precision: str, cache: EmbeddingCache, load):

@@ -197,7 +197,8 @@ def _default_protocol(task: str, registry) -> dict | None:
     cfg = registry[0].get(task)
     if cfg is None or cfg.kind not in KINDS:
         return None
-    return {**KINDS[cfg.kind]["protocol"], **cfg.protocol, **{f"reader.{k}": v for k, v in cfg.args.items()}}
+    options = KINDS[cfg.kind].options.parse(cfg.protocol, cfg.source or cfg.name)
+    return {**options.record(), **{f"reader.{k}": v for k, v in cfg.args.items()}}
 
 
 def parse_metrics(text: str) -> str | list[str]:

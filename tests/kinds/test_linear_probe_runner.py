@@ -24,7 +24,7 @@ def test_probe_records_and_the_embeddings_shared_with_zero_shot(synth_root, tmp_
     by = {r["task"]: r for r in recs}
     assert all(r["status"] == "ok" for r in recs), [r["error"] for r in recs]
     # batches of 64: background train (its test split was embedded by zero-shot) 1, count 1 + 1, shapes 1 + 1
-    assert runner._adapter.calls["image_batches"] == 5
+    assert runner._adapter.loaded.calls["image_batches"] == 5  # its card was cached by the first run
     bg = by["synthetic/linear_probe_background"]
     assert bg["info"]["n_images"] == bg["info"]["n_train"] + bg["info"]["n_val"] + bg["info"]["n_test"]
     assert bg["kind"] == "linear_probe" and bg["main_metric"] == "acc1" and bg["protocol"]["features"] == "pre_proj"

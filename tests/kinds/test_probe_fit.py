@@ -7,7 +7,21 @@ import numpy as np
 import pytest
 import torch
 
-from lipeval.kinds import probe_fit as pf
+from lipeval.kinds.linear_probe import search as ps
+from lipeval.kinds.linear_probe import solver as pf
+
+
+
+def brute_force_lambda(x_train, y_train, x_val, y_val, n_classes: int, score, **fit_kw) -> ps.SearchResult:
+    """Every grid λ, each fitted from zero: the reference the search is tested against."""
+    res = ps.SearchResult(best=-1)
+    prepared = pf.Prepared.of(x_train)
+    for i, lam in enumerate(ps.LAMBDAS):
+        fit = pf.fit_logistic(x_train, y_train, n_classes, lam, prepared=prepared, **fit_kw)
+        res.scores[i] = float(score(fit.scores(x_val), y_val))
+        res.order.append(i)
+    res.best = ps.pick_best(res.scores)
+    return res
 
 
 def _blobs(n, d, c, spread, seed):
@@ -186,14 +200,14 @@ def test_max_iter_caps_the_fit():
 # ------------------------------------------------------------------ the search
 
 def test_grid_is_8_per_decade_from_1e_minus_6_to_1e6():
-    assert len(pf.LAMBDAS) == 97
-    assert pf.LAMBDAS[0] == pytest.approx(1e-6) and pf.LAMBDAS[-1] == pytest.approx(1e6)
-    assert pf.LAMBDAS[8] == pytest.approx(1e-5) and pf.LAMBDAS[48] == pytest.approx(1.0)
+    assert len(ps.LAMBDAS) == 97
+    assert ps.LAMBDAS[0] == pytest.approx(1e-6) and ps.LAMBDAS[-1] == pytest.approx(1e6)
+    assert ps.LAMBDAS[8] == pytest.approx(1e-5) and ps.LAMBDAS[48] == pytest.approx(1.0)
 
 
 def test_search_visits_coarse_grid_then_halves():
     curve = {i: -abs(i - 37) for i in range(97)}
-    res = pf.search_indices(lambda i: curve[i])
+    res = ps.search_indices(lambda i: curve[i])
     assert res.order[:7] == [96, 80, 64, 48, 32, 16, 0]
     assert res.best == 37 and len(res.order) <= 15
     # 32 is the best coarse point; then 24|40 -> 40, 36|44 -> 36, 34|38 -> 38 (a tie with 36: larger λ), 37|39 -> 37
@@ -212,8 +226,8 @@ def test_search_equals_brute_force_on_unimodal_curves():
             d = max(0, abs(i - peak) - width)
             return 1.0 - d * (left if i < peak else right) / 97
 
-        brute = pf.pick_best({i: score(i) for i in range(97)})
-        res = pf.search_indices(score)
+        brute = ps.pick_best({i: score(i) for i in range(97)})
+        res = ps.search_indices(score)
         assert res.scores[res.best] == score(brute) == 1.0
         if width == 0:
             assert res.best == brute == peak
@@ -221,8 +235,8 @@ def test_search_equals_brute_force_on_unimodal_curves():
 
 
 def test_ties_go_to_the_larger_lambda_and_nan_never_wins():
-    assert pf.pick_best({3: 0.5, 9: 0.5, 4: 0.2}) == 9
-    assert pf.pick_best({3: float("nan"), 9: 0.1}) == 9
+    assert ps.pick_best({3: 0.5, 9: 0.5, 4: 0.2}) == 9
+    assert ps.pick_best({3: float("nan"), 9: 0.1}) == 9
 
 
 def _acc(scores, y):
@@ -232,13 +246,13 @@ def _acc(scores, y):
 def test_search_against_brute_force_on_a_small_problem():
     x, y = _blobs(120, 10, 3, 0.45, seed=7)
     xv, yv = _blobs(300, 10, 3, 0.45, seed=8)
-    res, fits = pf.search_lambda(x, y, xv, yv, 3, _acc)
-    brute = pf.brute_force_lambda(x, y, xv, yv, 3, _acc)
+    res, fits = ps.search_lambda(x, y, xv, yv, 3, _acc)
+    brute = brute_force_lambda(x, y, xv, yv, 3, _acc)
     assert len(res.order) <= 15 and set(res.order) <= set(range(97))
     # the search's choice is the best validation score over the whole grid (the curve is unimodal here) ...
     assert res.scores[res.best] == pytest.approx(max(brute.scores.values()))
     # ... and its warm-started fits score as the cold brute-force fits at the same λ
     for i in res.order:
-        assert res.scores[i] == pytest.approx(brute.scores[i], abs=1 / 300 + 1e-12), pf.LAMBDAS[i]
+        assert res.scores[i] == pytest.approx(brute.scores[i], abs=1 / 300 + 1e-12), ps.LAMBDAS[i]
     assert brute.scores[brute.best] == max(brute.scores.values())
-    assert math.isclose(res.lam, pf.LAMBDAS[res.best])
+    assert math.isclose(res.lam, ps.LAMBDAS[res.best])

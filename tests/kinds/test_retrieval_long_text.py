@@ -6,63 +6,23 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lipeval.cache import EmbeddingCache
-from lipeval.datasets.records import ImageSet, RetrievalData
-from lipeval.embed import Embedder
+from lipeval.datasets.records import RetrievalData
 from lipeval.errors import ConfigError
-from lipeval.kinds import KINDS
-from lipeval.kinds.retrieval import run
+from lipeval.kinds.retrieval import RetrievalOptions
+from lipeval.kinds.retrieval.evaluate import evaluate
 from lipeval.metrics.retrieval import retrieval_metrics
 
-DIM = 1024
+DIM = 1024  # word vectors of this size are nearly orthogonal
 
 
-class WordAdapter:
-    """Text embedding = sum of a fixed random vector per word, over the first `context_length - 2` words."""
-
-    fingerprint, precision, truncation = "word-bag", "fp32", "keep_first_eot_last"
-
-    def __init__(self, context_length: int):
-        self.context_length = context_length
-        self.seen: list[str] = []
-        self.text_batches = 0
-
-    @staticmethod
-    def word(w: str) -> torch.Tensor:
-        g = torch.Generator().manual_seed(sum(ord(c) * 131**i for i, c in enumerate(w)) % 2**31)
-        return torch.randn(DIM, generator=g)
-
-    def words(self, text: str) -> list[str]:
-        return text.lower().replace(".", " ").split()
-
-    def encode_texts(self, texts: list[str]) -> torch.Tensor:
-        self.text_batches += 1
-        self.seen.extend(texts)
-        rows = [sum((self.word(w) for w in self.words(t)[: self.context_length - 2]), torch.zeros(DIM)) for t in texts]
-        return F.normalize(torch.stack(rows), dim=-1)
-
-    def token_counts(self, texts: list[str]) -> list[int]:
-        return [len(self.words(t)) + 2 for t in texts]
+def _protocol(**kw) -> RetrievalOptions:
+    return RetrievalOptions.parse(kw, "test")
 
 
-class FakeImages(ImageSet):
-    def fingerprint(self) -> str:
-        return "fake-images"
-
-
-class WordEmbedder(Embedder):
-    """The real Embedder (cache, text_stats), with image embeddings given directly."""
-
-    def __init__(self, adapter, image_emb: torch.Tensor, cache_dir=None):
-        super().__init__(adapter, EmbeddingCache(cache_dir), batch_size=3)
-        self.image_emb = image_emb
-
-    def images(self, images):
-        return self.image_emb
-
-
-def _protocol(**kw) -> dict:
-    return {**KINDS["retrieval"]["protocol"], **kw}
+def run(data, embedder, options):
+    """(metrics, info as the record holds it)."""
+    r = evaluate(data, embedder, options)
+    return r.metrics, {"n_images": r.n_images, "n_texts": r.n_texts, **r.info}
 
 
 # Five scenes: the shared opening fills a 6-token context (4 words); only the end tells them apart.
@@ -70,18 +30,25 @@ UNIQUE = ["alpha", "bravo", "charlie", "delta", "echo"]
 CAPTIONS = [f"Some shape here now.\nThen the {u} thing." for u in UNIQUE]
 
 
-def _data() -> RetrievalData:
-    return RetrievalData(FakeImages(UNIQUE), list(CAPTIONS), list(range(5)), source="fixture")
+@pytest.fixture
+def world(fake):
+    """(data, images, make): five scenes whose image vectors are the word vectors of their unique words;
+    `make(context_length, cache_dir=None)` -> (model, embedder)."""
+    model = fake.Model(dim=DIM)
+    images = F.normalize(torch.stack([model.word(u) for u in UNIQUE]), dim=-1)
+    data = RetrievalData(fake.Images(UNIQUE), list(CAPTIONS), list(range(5)), source="fixture")
+
+    def make(context_length, cache_dir=None):
+        m = fake.Model(dim=DIM, context_length=context_length, images=dict(zip(UNIQUE, images)))
+        return m, fake.embedder(m, cache_dir=cache_dir, batch_size=3)
+
+    return data, images, make
 
 
-def _images() -> torch.Tensor:
-    return F.normalize(torch.stack([WordAdapter.word(u) for u in UNIQUE]), dim=-1)
-
-
-def test_reference_mode_truncates_and_reports_it():
-    adapter = WordAdapter(context_length=6)
-    emb = WordEmbedder(adapter, _images())
-    metrics, info = run(_data(), emb, _protocol(text_preprocessing="lotlip_split"))
+def test_reference_mode_truncates_and_reports_it(world):
+    data, _, make = world
+    adapter, emb = make(6)
+    metrics, info = run(data, emb, _protocol(text_preprocessing="lotlip_split"))
     assert adapter.seen == [f"Some shape here now. Then the {u} thing" for u in UNIQUE]  # split + re-join
     # all five captions keep the same first 4 words: identical text embeddings. Every image sees its five
     # texts tied (a miss under the pessimistic policy); the identical texts rank the images one way, right for one
@@ -92,24 +59,24 @@ def test_reference_mode_truncates_and_reports_it():
     assert "non_reference" not in info
 
 
-def test_longer_context_sees_the_whole_caption():
-    adapter = WordAdapter(context_length=12)
-    metrics, info = run(_data(), WordEmbedder(adapter, _images()), _protocol(text_preprocessing="lotlip_split"))
+def test_longer_context_sees_the_whole_caption(world):
+    data, _, make = world
+    metrics, info = run(data, make(12)[1], _protocol(text_preprocessing="lotlip_split"))
     assert info["text_tokens"]["n_truncated"] == 0 and info["text_tokens"]["context_length"] == 12
     assert metrics["mean_R@1"] == 1.0
 
 
-def test_subcaption_mean_is_the_renormalised_mean_of_sentence_embeddings():
-    adapter = WordAdapter(context_length=6)
-    emb = WordEmbedder(adapter, _images())
-    metrics, info = run(_data(), emb, _protocol(text_preprocessing="lotlip_split", long_text_mode="subcaption_mean",
+def test_subcaption_mean_is_the_renormalised_mean_of_sentence_embeddings(world):
+    data, images, make = world
+    adapter, emb = make(6)
+    metrics, info = run(data, emb, _protocol(text_preprocessing="lotlip_split", long_text_mode="subcaption_mean",
                                                caption_prefix="x "))
     sentences = [["x Some shape here now", f"x Then the {u} thing"] for u in UNIQUE]
     assert adapter.seen == [s for pair in sentences for s in pair]  # prefix on every encoded sentence
     expected = torch.stack([
         F.normalize(adapter.encode_texts(pair).mean(0), dim=0) for pair in sentences
     ])
-    ref = retrieval_metrics(expected @ _images().T, torch.arange(5))
+    ref = retrieval_metrics(expected @ images.T, torch.arange(5))
     assert metrics == pytest.approx(ref)
     assert metrics["mean_R@1"] == 1.0  # the sentence-level encoding keeps what truncation threw away
     assert info["text_tokens"]["unit"] == "sentence" and info["text_tokens"]["n_texts"] == 10
@@ -119,12 +86,12 @@ def test_subcaption_mean_is_the_renormalised_mean_of_sentence_embeddings():
     assert "non-reference" in info["non_reference"]
 
 
-def test_short_caption_defaults_are_unchanged():
+def test_short_caption_defaults_are_unchanged(fake):
     """COCO/Flickr: captions encoded as read, cache label as before this option existed."""
-    adapter = WordAdapter(context_length=77)
-    data = RetrievalData(FakeImages(["a", "b"]), ["A dog. Runs.", "A cat", "A b.c"], [0, 1, 1], source="coco")
+    adapter = fake.Model(dim=DIM)
+    data = RetrievalData(fake.Images(["a", "b"]), ["A dog. Runs.", "A cat", "A b.c"], [0, 1, 1], source="coco")
     calls = []
-    emb = WordEmbedder(adapter, F.normalize(torch.randn(2, DIM, generator=torch.Generator().manual_seed(0)), dim=-1))
+    emb = fake.embedder(adapter)
     real_texts = emb.texts
     emb.texts = lambda texts, preprocessing="none": calls.append(preprocessing) or real_texts(texts, preprocessing)
     _, info = run(data, emb, _protocol())
@@ -133,24 +100,25 @@ def test_short_caption_defaults_are_unchanged():
     assert info["n_texts"] == 3 and info["text_tokens"]["n_truncated"] == 0
 
 
-def test_modes_do_not_share_cache_entries(tmp_path):
-    adapter = WordAdapter(context_length=6)
-    emb = WordEmbedder(adapter, _images(), cache_dir=tmp_path)
-    run(_data(), emb, _protocol(text_preprocessing="lotlip_split"))
+def test_modes_do_not_share_cache_entries(world, tmp_path):
+    data, _, make = world
+    adapter, emb = make(6, cache_dir=tmp_path)
+    run(data, emb, _protocol(text_preprocessing="lotlip_split"))
     n = adapter.text_batches
-    run(_data(), emb, _protocol(text_preprocessing="lotlip_split"))
+    run(data, emb, _protocol(text_preprocessing="lotlip_split"))
     assert adapter.text_batches == n  # second reference run: from the cache
-    run(_data(), emb, _protocol(text_preprocessing="lotlip_split", long_text_mode="subcaption_mean"))
+    run(data, emb, _protocol(text_preprocessing="lotlip_split", long_text_mode="subcaption_mean"))
     assert adapter.text_batches > n
     m = adapter.text_batches
-    run(_data(), emb, _protocol(text_preprocessing="none"))
+    run(data, emb, _protocol(text_preprocessing="none"))
     assert adapter.text_batches > m  # other preprocessing, other strings: recomputed
 
 
 @pytest.mark.parametrize("key, value, message", [
-    ("long_text_mode", "mean", "long_text_mode 'mean': expected one of reference, subcaption_mean"),
-    ("text_preprocessing", "split", "text_preprocessing 'split': unknown rule"),
+    ("long_text_mode", "mean", "option long_text_mode=mean: expected one of reference, subcaption_mean"),
+    ("text_preprocessing", "split", "option text_preprocessing=split: expected one of none, lotlip_split, "
+                                    "newline_to_space"),
 ])
 def test_bad_option_values_are_config_errors(key, value, message):
     with pytest.raises(ConfigError, match=message):
-        run(_data(), WordEmbedder(WordAdapter(6), _images()), _protocol(**{key: value}))
+        _protocol(**{key: value})

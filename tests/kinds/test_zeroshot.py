@@ -1,7 +1,7 @@
 import torch
 import torch.nn.functional as F
 
-from lipeval.kinds.zeroshot import build_prompts, class_weights
+from lipeval.kinds.zeroshot.evaluate import build_prompts, class_weights
 
 
 def test_prompts_from_templates_and_cupl():

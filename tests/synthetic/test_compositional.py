@@ -129,32 +129,7 @@ def test_synthetic_tasks_end_to_end(synth_root, tmp_path):
                                        "mAP_sop", "mAP_faces"}
 
 
-class _HashEmbedder:
-    """Deterministic pseudo-random unit vectors per image id / string (no model)."""
-
-    seconds: dict = {}
-
-    @staticmethod
-    def _vec(key: str):
-        import zlib
-
-        import torch
-
-        v = np.random.default_rng(zlib.crc32(key.encode())).normal(size=16)
-        return torch.tensor(v / np.linalg.norm(v), dtype=torch.float32)
-
-    def images(self, images):
-        import torch
-
-        return torch.stack([self._vec(i) for i in images.ids])
-
-    def texts(self, texts, preprocessing="none"):
-        import torch
-
-        return torch.stack([self._vec(t) for t in texts])
-
-
-def test_generated_perturbations_are_written_next_to_the_result(synth_root, tmp_path, monkeypatch):
+def test_generated_perturbations_are_written_next_to_the_result(synth_root, tmp_path, monkeypatch, fake):
     from lipeval.datasets import aro_order
     from lipeval.synthetic.compositional import tag, tokenize
 
@@ -164,7 +139,7 @@ def test_generated_perturbations_are_written_next_to_the_result(synth_root, tmp_
     (data / "synthetic" / "coco" / "aro_order_perturbations.json").unlink()  # force generation
     monkeypatch.setattr(aro_order, "load_language_tools", lambda hint="": (tag, tokenize, {"tagger": "test"}))
     runner = Runner(RunOptions(model="none", data_root=data, out=tmp_path / "out"), log=lambda *_: None)
-    runner._embedder = _HashEmbedder()
+    runner._embedder = fake.embedder()
     (rec,) = runner.run(resolve(["synthetic/aro_order"]))
     assert rec["status"] == "ok", rec["error"]
     assert rec["info"]["artifacts"] == ["synthetic__aro_order.perturbations.json"]

@@ -1,4 +1,5 @@
 """Image-text retrieval: every caption belongs to one image (COCO/Flickr, and the long-text sets).
+Definitions and references: docs/protocols.md §A (retrieval) and §B (long text).
 
 How captions become text embeddings, in this order (every step is a protocol option, recorded
 in the result):
@@ -23,15 +24,14 @@ length and the truncation rule.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from lipeval.datasets.records import RetrievalData
-from lipeval.errors import ConfigError
-from lipeval.kinds import RETRIEVAL_KS
+from lipeval.kinds.contract import Embedder, KindResult
+from lipeval.kinds.pooling import mean_of_normalised
+from lipeval.kinds.retrieval import RETRIEVAL_KS, RetrievalOptions
 from lipeval.metrics.retrieval import retrieval_chance, retrieval_metrics
 from lipeval.text_preprocessing import preprocess, split_sentences
 
-LONG_TEXT_MODES = ("reference", "subcaption_mean")
 NON_REFERENCE_NOTE = (
     "long_text_mode=subcaption_mean is a non-reference variant: each sentence is encoded and the "
     "normalised sentence embeddings are averaged; do not compare with reference-mode numbers"
@@ -45,22 +45,11 @@ def _cache_label(rule: str, prefix: str, mode: str) -> str:
     return f"text_preprocessing={rule};prefix={prefix!r};long_text_mode={mode}"
 
 
-def _token_stats(embedder, texts: list[str], unit: str) -> dict:
-    stats = embedder.text_stats(texts)
-    stats["truncation"] = getattr(embedder.adapter, "truncation", None)
-    stats["unit"] = unit
-    return stats
+def _token_stats(embedder: Embedder, texts: list[str], unit: str) -> dict:
+    return {**embedder.text_stats(texts), "unit": unit}
 
 
-def _mean_normalised(emb: torch.Tensor, owner: list[int], n: int) -> torch.Tensor:
-    """(n, D): for each owner, the renormalised mean of its L2-normalised rows of `emb`."""
-    emb = F.normalize(emb.float(), dim=-1)
-    index = torch.as_tensor(owner, dtype=torch.long)
-    sums = torch.zeros(n, emb.shape[1]).index_add_(0, index, emb)
-    return F.normalize(sums, dim=-1)  # normalising the sum equals normalising the mean
-
-
-def _subcaption_embeddings(embedder, texts: list[str], prefix: str, label: str):
+def _subcaption_embeddings(embedder: Embedder, texts: list[str], prefix: str, label: str):
     """Encode every sentence of every caption; returns (caption embeddings, sentences, owner)."""
     sentences, owner = [], []
     for i, t in enumerate(texts):
@@ -68,21 +57,17 @@ def _subcaption_embeddings(embedder, texts: list[str], prefix: str, label: str):
         sentences.extend(prefix + p for p in parts)
         owner.extend([i] * len(parts))
     emb = embedder.texts(sentences, preprocessing=label)
-    return _mean_normalised(emb, owner, len(texts)), sentences, owner
+    return mean_of_normalised(emb, owner, len(texts)), sentences, owner
 
 
-def run(data: RetrievalData, embedder, protocol: dict) -> tuple[dict, dict]:
-    rule = protocol.get("text_preprocessing", "none")
-    prefix = protocol.get("caption_prefix", "") or ""
-    mode = protocol.get("long_text_mode", "reference")
-    if mode not in LONG_TEXT_MODES:
-        raise ConfigError(f"long_text_mode {mode!r}: expected one of {', '.join(LONG_TEXT_MODES)}")
+def evaluate(data: RetrievalData, embedder: Embedder, options: RetrievalOptions) -> KindResult:
+    rule, prefix, mode = options.text_preprocessing, options.caption_prefix, options.long_text_mode
     texts = preprocess(list(data.texts), rule)
     whole = [prefix + t for t in texts]
     label = _cache_label(rule, prefix, mode)
 
     image_emb = embedder.images(data.images)
-    info: dict = {"n_images": len(data.images), "n_texts": len(texts)}
+    info: dict = {}
     if mode == "reference":
         text_emb = embedder.texts(whole, preprocessing=label)
         info["text_tokens"] = _token_stats(embedder, whole, "caption")
@@ -96,7 +81,6 @@ def run(data: RetrievalData, embedder, protocol: dict) -> tuple[dict, dict]:
         info["non_reference"] = NON_REFERENCE_NOTE
 
     text_image = torch.as_tensor(data.text_image, dtype=torch.long)
-    metrics = retrieval_metrics(text_emb @ image_emb.T, text_image, ks=RETRIEVAL_KS,
-                                tie_policy=protocol["tie_policy"])
-    info["chance"] = retrieval_chance(len(data.images), text_image, ks=RETRIEVAL_KS)
-    return metrics, info
+    metrics = retrieval_metrics(text_emb @ image_emb.T, text_image, ks=RETRIEVAL_KS, tie_policy=options.tie_policy)
+    return KindResult(metrics=metrics, chance=retrieval_chance(len(data.images), text_image, ks=RETRIEVAL_KS),
+                      n_images=len(data.images), n_texts=len(texts), info=info)

@@ -1,9 +1,9 @@
-"""Linear probe (protocol book §D.1): logistic regression on frozen image features, λ chosen on validation.
+"""Linear probe (docs/protocols.md §D): logistic regression on frozen image features, λ chosen on validation.
 
 Steps: features of every split from the embedding cache (`features`: "pre_proj", the paper's choice, or
 "embed", the normalised embedding clip-benchmark probes); the validation split is the set's own, else a
 seeded, per-class `val_fraction` of train; optionally `fewshot_k` training images per class (seeded); the
-λ search of `probe_fit` on validation (`select_on`, by default acc1, or 11-point mAP for multi-label sets);
+λ search of `search.py` on validation (`select_on`, by default acc1, or 11-point mAP for multi-label sets);
 a refit at the chosen λ on train + val (on the few-shot images alone in few-shot mode, as clip-benchmark);
 test metrics.
 
@@ -13,7 +13,6 @@ as zero-shot) and mAP_11pt (VOC 2007's 11-point interpolated AP).
 """
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -21,12 +20,13 @@ import torch
 
 from lipeval.datasets.probe import ProbeData, RowsImages
 from lipeval.errors import ConfigError, DataError
-from lipeval.kinds import probe_fit
+from lipeval.kinds.contract import Embedder, KindResult
+from lipeval.kinds.linear_probe import MULTILABEL_METRICS, SINGLE_LABEL_METRICS, LinearProbeOptions
+from lipeval.kinds.linear_probe.search import LAMBDAS, search_lambda
+from lipeval.kinds.linear_probe.solver import DTYPE, Prepared, fit_logistic
 from lipeval.metrics.classification import classification_chance, classification_metrics, multilabel_metrics
 from lipeval.metrics.probe import mean_top1_top5, roc_auc, voc11_map
 
-SINGLE_LABEL_METRICS = ("acc1", "acc5", "mean_per_class_recall", "mean_top1_top5", "roc_auc")
-MULTILABEL_METRICS = ("mAP", "mAP_11pt")
 NOTE_KEYS = ("n_listed", "n_missing", "note", "split_note", "split")  # reader notes copied into `info`
 
 
@@ -43,48 +43,15 @@ def probe_metrics(scores: torch.Tensor, labels, multilabel: bool, tie_policy: st
     return out
 
 
-# ---------------------------------------------------------------------------------------------------------
-# options
-# ---------------------------------------------------------------------------------------------------------
-
-def _typed(protocol: dict, key: str, cast, check, expected: str):
-    value = protocol[key]
-    try:
-        value = cast(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"--protocol {key}={protocol[key]!r}: expected {expected}") from None
-    if not check(value):
-        raise ConfigError(f"--protocol {key}={protocol[key]!r}: expected {expected}")
-    return value
-
-
-def _lambda(value):
-    return "search" if value in ("search", None) else float(value)
-
-
-def parse_options(protocol: dict, multilabel: bool) -> dict:
-    """The linear-probe options with their types checked (CLI overrides arrive as strings)."""
-    o = {
-        "features": _typed(protocol, "features", str, lambda v: v in ("pre_proj", "embed"), "pre_proj or embed"),
-        "tie_policy": protocol["tie_policy"],
-        "select_on": _typed(protocol, "select_on", str, lambda v: True, "a metric name"),
-        "val_fraction": _typed(protocol, "val_fraction", float, lambda v: 0 < v < 1, "a fraction in (0, 1)"),
-        "fewshot_k": _typed(protocol, "fewshot_k", int, lambda v: v >= 0, "an integer >= 0 (0: all images)"),
-        "seed": _typed(protocol, "seed", int, lambda v: v >= 0, "an integer >= 0"),
-        "lambda": _typed(protocol, "lambda", _lambda, lambda v: v == "search" or (v > 0 and math.isfinite(v)),
-                         "search or a positive number"),
-        "max_iter": _typed(protocol, "max_iter", int, lambda v: v >= 1, "an integer >= 1"),
-        "tol": _typed(protocol, "tol", float, lambda v: v > 0, "a positive number"),
-    }
+def resolved_select_on(options: LinearProbeOptions, multilabel: bool) -> str:
+    """The validation metric of the λ search for this label type (`auto`: acc1, or mAP_11pt multi-label)."""
     allowed = MULTILABEL_METRICS if multilabel else SINGLE_LABEL_METRICS
-    if o["select_on"] == "auto":
-        o["select_on"] = "mAP_11pt" if multilabel else "acc1"
-    elif o["select_on"] not in allowed:
-        raise ConfigError(f"--protocol select_on={o['select_on']!r}: for {'multi' if multilabel else 'single'}-label "
-                          f"data expected auto or one of {', '.join(allowed)}")
-    if multilabel and o["fewshot_k"]:
-        raise ConfigError("--protocol fewshot_k: few-shot sampling is defined for single-label sets only")
-    return o
+    if options.select_on == "auto":
+        return "mAP_11pt" if multilabel else "acc1"
+    if options.select_on not in allowed:
+        raise ConfigError(f"--protocol select_on={options.select_on!r}: for {'multi' if multilabel else 'single'}"
+                          f"-label data expected auto or one of {', '.join(allowed)}")
+    return options.select_on
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -139,72 +106,73 @@ class _Features:
 # the kind
 # ---------------------------------------------------------------------------------------------------------
 
-def run(data: ProbeData, embedder, protocol: dict) -> tuple[dict, dict]:
-    o = parse_options(protocol, data.multilabel)
+def evaluate(data: ProbeData, embedder: Embedder, options: LinearProbeOptions) -> KindResult:
+    o = options
+    select_on = resolved_select_on(o, data.multilabel)
+    if data.multilabel and o.fewshot_k:
+        raise ConfigError("--protocol fewshot_k: few-shot sampling is defined for single-label sets only")
     n_classes = len(data.classnames)
-    feats = _Features(embedder, o["features"])
-    device = getattr(getattr(embedder, "adapter", None), "device", "cpu")
+    feats = _Features(embedder, o.features)
+    device = embedder.device
     x_train, y_train = feats(data.train.images), data.train.labels
     x_test, y_test = feats(data.test.images), data.test.labels
     if data.val is not None:
         x_val, y_val = feats(data.val.images), data.val.labels
         val_source = "the set's own validation split"
     else:
-        tr, va = carve_validation(y_train, o["val_fraction"], o["seed"])
+        tr, va = carve_validation(y_train, o.val_fraction, o.seed)
         x_val, y_val = x_train[torch.as_tensor(va)], y_train[va]
         x_train, y_train = x_train[torch.as_tensor(tr)], y_train[tr]
-        val_source = f"carved from train: {o['val_fraction']:g} per class, seed {o['seed']}"
-    if o["fewshot_k"]:
-        rows = fewshot_rows(y_train, data.classnames, o["fewshot_k"], o["seed"])
+        val_source = f"carved from train: {o.val_fraction:g} per class, seed {o.seed}"
+    if o.fewshot_k:
+        rows = fewshot_rows(y_train, data.classnames, o.fewshot_k, o.seed)
         x_train, y_train = x_train[torch.as_tensor(rows)], y_train[rows]
     if len(y_train) == 0 or len(y_test) == 0:
         raise DataError(f"{data.source}: the linear probe needs training and test images "
                         f"({len(y_train)} train, {len(y_test)} test)")
-    search_needed = o["lambda"] == "search"
+    search_needed = o.lambda_ == "search"
     if search_needed and len(y_val) == 0:
         raise DataError(f"{data.source}: no validation images for the λ search ({val_source}; "
                         f"{len(data.train.labels)} training images); give a val split or a fixed --protocol lambda=")
 
-    x_train, x_val, x_test = (t.to(device=device, dtype=probe_fit.DTYPE) for t in (x_train, x_val, x_test))
+    x_train, x_val, x_test = (t.to(device=device, dtype=DTYPE) for t in (x_train, x_val, x_test))
 
     def select(scores: torch.Tensor, y) -> float:
-        return probe_metrics(scores, y, data.multilabel, o["tie_policy"])[o["select_on"]]
+        return probe_metrics(scores, y, data.multilabel, o.tie_policy)[select_on]
 
-    kw = {"max_iter": o["max_iter"], "tol": o["tol"]}
+    kw = {"max_iter": o.max_iter, "tol": o.tol}
     t0 = time.perf_counter()
     search_info = None
     init = None
-    prepared = probe_fit.Prepared.of(x_train)
+    prepared = Prepared.of(x_train)
     if search_needed:
-        result, fits = probe_fit.search_lambda(x_train, y_train, x_val, y_val, n_classes, select, prepared, **kw)
+        result, fits = search_lambda(x_train, y_train, x_val, y_val, n_classes, select, prepared, **kw)
         lam = result.lam
-        search_info = [[probe_fit.LAMBDAS[i], result.scores[i]] for i in result.order]
+        search_info = [[LAMBDAS[i], result.scores[i]] for i in result.order]
         init = fits[result.best]
     else:
-        lam = o["lambda"]
-    if o["fewshot_k"]:
+        lam = float(o.lambda_)
+    if o.fewshot_k:
         x_fit, y_fit = x_train, y_train
     else:  # train + val, rotated in the training features' basis (only the validation rows are new)
         x_fit, y_fit = torch.cat([x_train, x_val]), np.concatenate([y_train, y_val])
         prepared = prepared.extend(x_val)
-    final = probe_fit.fit_logistic(x_fit, y_fit, n_classes, lam, **kw, prepared=prepared,
-                                   init=(init.weight, init.bias) if init is not None else None)
+    final = fit_logistic(x_fit, y_fit, n_classes, lam, **kw, prepared=prepared,
+                         init=(init.weight, init.bias) if init is not None else None)
     fit_seconds = time.perf_counter() - t0
-    metrics = probe_metrics(final.scores(x_test), y_test, data.multilabel, o["tie_policy"])
+    metrics = probe_metrics(final.scores(x_test), y_test, data.multilabel, o.tie_policy)
 
     chance = {} if data.multilabel else classification_chance(y_test, n_classes)
     if chance:
         chance["mean_top1_top5"] = mean_top1_top5(chance["acc1"], chance["acc5"])
         if n_classes == 2:
             chance["roc_auc"] = 0.5
+    n_images = int(len(data.train.labels) + (len(data.val.labels) if data.val is not None else 0) + len(y_test))
     info = {
-        "n_images": int(len(data.train.labels) + (len(data.val.labels) if data.val is not None else 0)
-                        + len(y_test)),
-        "n_texts": 0,
         "n_train": int(len(y_train)), "n_val": int(len(y_val)), "n_test": int(len(y_test)),
         "n_fit": int(len(y_fit)), "n_classes": n_classes, "multilabel": data.multilabel,
-        "features": o["features"], "feature_dim": int(x_train.shape[1]),
-        "validation": val_source, "select_on": o["select_on"],
+        "features": o.features, "feature_dim": int(x_train.shape[1]),
+        "validation": val_source, "select_on": select_on,
         "lambda": lam, "C": 1.0 / lam,
         "search": search_info,
         "final_fit": {"loss": final.loss, "n_iter": final.n_iter, "converged": final.converged,
@@ -212,7 +180,6 @@ def run(data: ProbeData, embedder, protocol: dict) -> tuple[dict, dict]:
         "fit_device": str(device),
         "data_notes": {name: {k: d.extra[k] for k in NOTE_KEYS if k in d.extra}
                        for name, d in data.splits().items() if any(k in d.extra for k in NOTE_KEYS)},
-        "chance": chance,
-        "timing": {"fit": fit_seconds},
     }
-    return metrics, info
+    return KindResult(metrics=metrics, chance=chance, n_images=n_images, n_texts=0, info=info,
+                      timing={"fit": fit_seconds})

@@ -1,10 +1,10 @@
 """Multiple-choice caption selection (ARO, SugarCrepe): does the image score its true caption highest?
 
 Scores are cosine similarities of the normalised image and option embeddings. Options that are the same to the
-model (the same token ids; the same string when the embedder cannot tell) are embedded once, so they get
-identical embeddings and tie exactly, as they would in any reference run up to floating-point noise.
+model (the same token ids after truncation) are embedded once, so they get identical embeddings and tie
+exactly, as they would in any reference run up to floating-point noise. Definitions: docs/protocols.md §E.
 
-Protocol options:
+Options (`CaptionSelectionOptions`):
 
 * `tie_policy`: `pessimistic` (default; the true caption must beat every negative strictly), `optimistic`, or
   `reference` (the reference's own rule over all options: ARO's first-maximum `np.argmax`, SugarCrepe's strict
@@ -20,20 +20,11 @@ import numpy as np
 import torch
 
 from lipeval.datasets.choice_records import ChoiceData
-from lipeval.errors import ConfigError
+from lipeval.kinds.caption_selection import CaptionSelectionOptions
+from lipeval.kinds.contract import Embedder, KindResult
 from lipeval.metrics.selection import choice_chance, choice_correct, group_accuracy
 
-IDENTICAL_OPTIONS = ("skip", "score")
 _CHUNK = 4096
-
-
-def text_keys(embedder, texts: list[str]) -> tuple[list, str]:
-    """What makes two options the same to the model: its token ids when the embedder can tell (see
-    `Embedder.text_identity`), else the string."""
-    identity = getattr(embedder, "text_identity", None)
-    if identity is None:
-        return list(texts), "text"
-    return identity(texts).tolist(), "tokens"
 
 
 def unique_options(options: list[list[str]], key_of: dict[str, object]) -> tuple[list[str], np.ndarray]:
@@ -64,13 +55,11 @@ def option_scores(image_emb: torch.Tensor, text_emb: torch.Tensor, case_image, t
     return out
 
 
-def run(data: ChoiceData, embedder, protocol: dict) -> tuple[dict, dict]:
-    tie = protocol["tie_policy"]
-    identical = protocol.get("identical_options", "skip")
-    if identical not in IDENTICAL_OPTIONS:
-        raise ConfigError(f"identical_options must be one of {IDENTICAL_OPTIONS}, got {identical!r}")
+def evaluate(data: ChoiceData, embedder: Embedder, options: CaptionSelectionOptions) -> KindResult:
+    tie, identical = options.tie_policy, options.identical_options
     distinct = list(dict.fromkeys(t for opts in data.options for t in opts))
-    keys, identity = text_keys(embedder, distinct)
+    # what makes two options the same to the model: the same token ids after truncation
+    keys = embedder.text_identity(distinct).tolist()
     texts, text_index = unique_options(data.options, dict(zip(distinct, keys)))
     text_emb = embedder.texts(texts, preprocessing="none")
     image_emb = embedder.images(data.images)
@@ -87,8 +76,8 @@ def run(data: ChoiceData, embedder, protocol: dict) -> tuple[dict, dict]:
 
     metrics = {"accuracy": float(correct.mean())}
     chance_metrics = {"accuracy": float(chance.mean())}
-    info = {"n_images": len(data.images), "n_texts": len(texts), "n_cases": n, "n_options": n_opt,
-            "n_identical_options": int(same_as_true.sum() - n), "option_identity": identity,
+    info = {"n_cases": n, "n_options": n_opt,
+            "n_identical_options": int(same_as_true.sum() - n), "option_identity": "tokens",
             "reference_rule": data.reference_rule}
     if data.groups is not None:
         per, macro, counts = group_accuracy(correct, data.groups, data.macro_min_items, data.macro_exclude)
@@ -103,7 +92,5 @@ def run(data: ChoiceData, embedder, protocol: dict) -> tuple[dict, dict]:
                      "macro_min_items": data.macro_min_items, "macro_excluded": sorted(set(per) - set(kept)),
                      "group_counts": {g: counts[g] for g in per}})
     info.update(data.extra)
-    if data.artifacts:
-        info["artifacts"] = dict(data.artifacts)  # written next to the result by the runner, then listed
-    info["chance"] = chance_metrics
-    return metrics, info
+    return KindResult(metrics=metrics, chance=chance_metrics, n_images=len(data.images), n_texts=len(texts),
+                      info=info, artifacts=dict(data.artifacts or {}))
