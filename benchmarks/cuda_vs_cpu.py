@@ -14,7 +14,7 @@ Needs a CUDA device (exit 2 without one). Steps:
    so only summation order differs; bf16 is expected to move numbers).
 3. The largest absolute difference between CPU and CUDA embeddings of 256 images and 128 captions, with
    lipeval's strict fp32 and with PyTorch's default settings (TF32 in cuDNN convolutions).
-4. The probe's λ search (`probe_fit.search_lambda`, float64) on seeded Gaussian-class problems of growing size
+4. The probe's λ search (`search.search_lambda`, float64) on seeded Gaussian-class problems of growing size
    on CUDA and on the CPU (the CPU only up to 10,000 samples): seconds, chosen λ, validation score.
 
 Exit status: 0 when the cached CUDA run reproduces the cold one; 1 otherwise; 2 when a step could not run.
@@ -60,8 +60,8 @@ def embedding_differences(model: str, data: Path) -> dict:
 def probe_speed() -> list[dict]:
     import torch
 
-    from lipeval.kinds import probe_fit
-    from lipeval.kinds.linear_probe import probe_metrics
+    from lipeval.kinds.linear_probe import search, solver
+    from lipeval.kinds.linear_probe.evaluate import probe_metrics
 
     g = torch.Generator().manual_seed(0)
     score = lambda s, y: probe_metrics(s, y, False, "pessimistic")["acc1"]  # noqa: E731
@@ -79,10 +79,10 @@ def probe_speed() -> list[dict]:
             if dev == "cpu" and n > 10_000:
                 continue
             a, ya, b, yb = (t.to(dev) for t in (x_tr, y_tr, x_va, y_va))
-            probe_fit.fit_logistic(a[:50], ya[:50], k, 1.0)  # first-call costs outside the timing
+            solver.fit_logistic(a[:50], ya[:50], k, 1.0)  # first-call costs outside the timing
             torch.cuda.synchronize()
             t0 = time.perf_counter()
-            res, fits = probe_fit.search_lambda(a, ya, b, yb, k, score)
+            res, fits = search.search_lambda(a, ya, b, yb, k, score)
             torch.cuda.synchronize()
             row[dev] = {"seconds": time.perf_counter() - t0, "lambda": res.lam, "val": res.scores[res.best],
                         "iterations": sum(f.n_iter for f in fits.values())}

@@ -18,7 +18,7 @@ class, seed 0), scored on its test split. Features, per set:
 
 For each (set, features):
 
-1. the whole search, timed: lipeval (`probe_fit.search_lambda`, warm-started, preconditioned L-BFGS, float64;
+1. the whole search, timed: lipeval (`search.search_lambda`, warm-started, preconditioned L-BFGS, float64;
    the median of three runs, since it is short and noise weighs more) vs the same parametric search run with
    scikit-learn's ``LogisticRegression(C=1/λ, max_iter=1000)`` at its defaults (tol 1e-4), each fit from zero
    as the CLIP paper's setup does (one-vs-rest for the multi-label set), on the same float64 features; each
@@ -114,8 +114,8 @@ def sklearn_scores(model, x: np.ndarray, n_classes: int):
 def run_pair(name: str, feats: dict, labels: dict, n_classes: int, multilabel: bool) -> dict:
     import torch
 
-    from lipeval.kinds import probe_fit
-    from lipeval.kinds.linear_probe import probe_metrics
+    from lipeval.kinds.linear_probe import search, solver
+    from lipeval.kinds.linear_probe.evaluate import probe_metrics
 
     metric = "mAP_11pt" if multilabel else "acc1"
     score = lambda s, y: probe_metrics(s, y, multilabel, "pessimistic")[metric]  # noqa: E731
@@ -128,9 +128,9 @@ def run_pair(name: str, feats: dict, labels: dict, n_classes: int, multilabel: b
     lip_runs = []
     for _ in range(LIPEVAL_REPEATS):
         t0 = time.perf_counter()
-        res, fits = probe_fit.search_lambda(t["train"], labels["train"], t["val"], labels["val"], n_classes, score)
+        res, fits = search.search_lambda(t["train"], labels["train"], t["val"], labels["val"], n_classes, score)
         best = fits[res.best]
-        final = probe_fit.fit_logistic(torch.from_numpy(x_fit), y_fit, n_classes, res.lam,
+        final = solver.fit_logistic(torch.from_numpy(x_fit), y_fit, n_classes, res.lam,
                                        init=(best.weight, best.bias))
         lip_runs.append(time.perf_counter() - t0)
     lip_seconds = statistics.median(lip_runs)
@@ -140,12 +140,12 @@ def run_pair(name: str, feats: dict, labels: dict, n_classes: int, multilabel: b
     sk_iters = []
 
     def sk_eval(i):
-        m = sklearn_model(probe_fit.LAMBDAS[i], multilabel).fit(feats["train"], labels["train"])
+        m = sklearn_model(search.LAMBDAS[i], multilabel).fit(feats["train"], labels["train"])
         sk_iters.append(_n_iter(m))
         return score(sklearn_scores(m, feats["val"], n_classes), labels["val"])
 
     t0 = time.perf_counter()
-    sk_res = probe_fit.search_indices(sk_eval)
+    sk_res = search.search_indices(sk_eval)
     sk_final = sklearn_model(sk_res.lam, multilabel).fit(x_fit, y_fit)
     sk_seconds = time.perf_counter() - t0
     sk_test = score(sklearn_scores(sk_final, feats["test"], n_classes), labels["test"])
@@ -154,8 +154,8 @@ def run_pair(name: str, feats: dict, labels: dict, n_classes: int, multilabel: b
     agreement = []
     x_fit_t = torch.from_numpy(x_fit)
     for i in sorted(set(AGREEMENT) | {res.best, sk_res.best}):
-        lam = probe_fit.LAMBDAS[i]
-        ours = probe_fit.fit_logistic(x_fit_t, y_fit, n_classes, lam)
+        lam = search.LAMBDAS[i]
+        ours = solver.fit_logistic(x_fit_t, y_fit, n_classes, lam)
         a = score(ours.scores(t["test"]), labels["test"])
         d = sklearn_model(lam, multilabel).fit(x_fit, y_fit)
         c = sklearn_model(lam, multilabel, tol=CONVERGED_TOL, max_iter=CONVERGED_MAX_ITER).fit(x_fit, y_fit)
@@ -185,19 +185,19 @@ def run_pair(name: str, feats: dict, labels: dict, n_classes: int, multilabel: b
 
 def objective(weight, bias, x, y, n_classes: int, lam: float) -> float:
     """lipeval's (= scikit-learn's) objective, mean loss + λ/(2N)·||W||², at the solution (weight, bias)."""
-    from lipeval.kinds import probe_fit
+    from lipeval.kinds.linear_probe import search, solver
 
-    return probe_fit.objective(np.asarray(weight), np.asarray(bias), x, y, n_classes, lam)
+    return solver.objective(np.asarray(weight), np.asarray(bias), x, y, n_classes, lam)
 
 
 def _coefficients(model, y, n_classes: int):
     """(weight, bias) of a fitted scikit-learn model, rows in the order of lipeval's fitted columns."""
     import torch
 
-    from lipeval.kinds import probe_fit
+    from lipeval.kinds.linear_probe import search, solver
 
     if hasattr(model, "estimators_"):  # one-vs-rest: the columns with positives and negatives
-        _, cols, _ = probe_fit.problem_of(torch.as_tensor(y), n_classes)
+        _, cols, _ = solver.problem_of(torch.as_tensor(y), n_classes)
         est = [model.estimators_[int(c)] for c in cols]
         return np.stack([e.coef_[0] for e in est]), np.array([e.intercept_[0] for e in est])
     return model.coef_, model.intercept_
@@ -224,7 +224,7 @@ def main(argv=None) -> int:
 
     from lipeval.cache import EmbeddingCache
     from lipeval.embed import Embedder
-    from lipeval.kinds.linear_probe import carve_validation
+    from lipeval.kinds.linear_probe.evaluate import carve_validation
     from lipeval.models.adapter import load_model
     from lipeval.synthetic import MARKER, generate
 
@@ -239,9 +239,9 @@ def main(argv=None) -> int:
         generate(data, seed=0, scale=args.scale)
     embedder = Embedder(load_model("open_clip:lipeval-tiny-vit", seed=0), EmbeddingCache(work / "cache"), 256)
     warm = torch.randn(40, 4, dtype=torch.float64)  # first-call import costs of both tools, outside the timings
-    from lipeval.kinds import probe_fit
+    from lipeval.kinds.linear_probe import search, solver
 
-    probe_fit.fit_logistic(warm, np.arange(40) % 3, 3, 1.0)
+    solver.fit_logistic(warm, np.arange(40) % 3, 3, 1.0)
     sklearn_model(1.0, False).fit(warm.numpy(), np.arange(40) % 3)
 
     load_before = os.getloadavg()
