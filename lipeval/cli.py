@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from lipeval import __version__
-from lipeval.cli_support import positive_int, run_command
+from lipeval.cli_support import add_include_path, positive_int, run_command
 from lipeval.errors import ConfigError
 
 
@@ -57,8 +57,7 @@ def cmd_tasks(args) -> int:
         problems = validate()
         for p in problems:
             print(p, file=sys.stderr)
-        tasks, _ = load_registry()
-        print(f"{len(tasks)} task configs checked: {'ok' if not problems else f'{len(problems)} problem(s)'}")
+        print(f"task configs checked: {'ok' if not problems else f'{len(problems)} problem(s)'}")
         return 1 if problems else 0
     tasks, groups = load_registry()
     if args.group:
@@ -76,18 +75,22 @@ def cmd_tasks(args) -> int:
         print(json.dumps({
             "tasks": [{"name": t.name, "kind": t.kind, "main_metric": t.main_metric, "version": t.version,
                        "groups": list(t.groups), "folder": t.folder, "reader": t.reader,
-                       "description": t.description} for t in selected],
+                       "description": t.description, "display": t.display or t.name, "family": t.family,
+                       "source": t.source, "user": t.user} for t in selected],
             "groups": [{"name": g.name, "aggregate": g.aggregate, "members": list(g.members),
                         "description": g.description} for g in groups.values()],
         }, indent=2))
         return 0
     rows = [("task", "kind", "main metric", "version", "data-root folder")]
-    rows += [(t.name, t.kind, t.main_metric, str(t.version), t.folder + "/") for t in selected]
+    rows += [(t.name + (" *" if t.user else ""), t.kind, t.main_metric, str(t.version), t.folder + "/")
+             for t in selected]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
     print("\ngroups: " + ", ".join(f"{g.name} ({len(g.members)})" for g in groups.values()))
     print("ad hoc: wds/NAME (clip-benchmark webdataset folder), folder/NAME (ImageFolder + classnames.txt)")
+    if any(t.user for t in selected):
+        print("* your own task files (--include-path / $LIPEVAL_INCLUDE)")
     return 0
 
 
@@ -149,12 +152,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_synth)
 
     t = sub.add_parser("tasks", help="list tasks and groups (fast, no torch)")
+    add_include_path(t)
     t.add_argument("--group", help="only the members of this group")
     t.add_argument("--json", action="store_true", help="machine-readable output")
     t.add_argument("--validate", action="store_true", help="check every task config")
     t.set_defaults(func=cmd_tasks)
 
     r = sub.add_parser("run", help="evaluate a model on tasks and groups")
+    add_include_path(r)
     r.add_argument("--model", required=True, help="open_clip:ARCH[/PRETRAINED], local-dir:PATH, hf-hub:ORG/NAME or PATH")
     r.add_argument("--tasks", required=True, help="comma-separated task and group names, wds/NAME, folder/NAME")
     r.add_argument("--data-root", help="data root (default: $LIPEVAL_DATA)")
@@ -196,8 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s %(message)s")
-    return run_command(lambda: args.func(args), "lipeval",
-                       "interrupted; finished results are on disk, a re-run resumes")
+    def command() -> int:
+        from lipeval.registry import include_paths, set_include_paths
+
+        set_include_paths(getattr(args, "include_path", None) or [])
+        include_paths()  # a missing folder is a usage error before anything runs
+        return args.func(args)
+
+    return run_command(command, "lipeval", "interrupted; finished results are on disk, a re-run resumes")
 
 
 if __name__ == "__main__":

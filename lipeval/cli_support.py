@@ -23,6 +23,13 @@ def positive_int(s: str) -> int:
     return v
 
 
+def add_include_path(parser: argparse.ArgumentParser) -> None:
+    """`--include-path DIR` (repeatable): folders of the user's own task YAML files (lipeval.registry)."""
+    parser.add_argument("--include-path", action="append", default=[], metavar="DIR",
+                        help="a folder of your own task YAML files, read after the shipped ones (repeatable; "
+                             "also $LIPEVAL_INCLUDE, folders separated by the path separator)")
+
+
 def run_command(command: Callable[[], int], prog: str, interrupted: str) -> int:
     """`command()`'s exit status; a LipevalError prints "PROG: error: MESSAGE" and gives 2 (no traceback: the
     message names the problem), Ctrl-C prints "PROG: INTERRUPTED" and gives 130 (the shell's 128 + SIGINT)."""

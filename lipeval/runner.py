@@ -172,8 +172,7 @@ class Runner:
             from lipeval.datasets import get_reader
 
             marker = find_synthetic_marker(root, o.data_root) if root.exists() else None
-            if marker is not None and not task.synthetic and not task.name.startswith(
-                    ("wds/", "folder/", "linear_probe/wds/", "linear_probe/folder/")):
+            if marker is not None and not task.synthetic and not task.ad_hoc:
                 raise DataError(
                     f"{root} holds lipeval's synthetic suite ({marker}); results on synthetic data are never "
                     f"labelled as the real benchmark {task.name!r}: run the synthetic/ tasks instead"

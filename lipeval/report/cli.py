@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from lipeval.cli_support import add_include_path
 from lipeval.errors import ConfigError
 
 FORMATS = {"csv": ".csv", "latex": ".tex", "markdown": ".md", "html": ".html"}
@@ -113,6 +114,7 @@ def _selection(p: argparse.ArgumentParser) -> None:
 def add_commands(sub) -> None:
     e = sub.add_parser("export", help="leaderboard table: csv, latex, markdown or html")
     _selection(e)
+    add_include_path(e)
     e.add_argument("--format", choices=list(FORMATS), help="default: from --out's suffix, else markdown")
     e.add_argument("--metrics", default="main", help="main (default), all, or a comma-separated list of metrics")
     e.add_argument("--out", help="file to write (default: standard output)")
@@ -124,6 +126,7 @@ def add_commands(sub) -> None:
 
     p = sub.add_parser("plot", help="figures (PNG + PDF): bars per group, long vs short retrieval, loss curves")
     _selection(p)
+    add_include_path(p)
     p.add_argument("--out", required=True, help="folder for the figures")
     p.set_defaults(func=cmd_plot)
 
@@ -136,4 +139,5 @@ def add_commands(sub) -> None:
     c.add_argument("--two-sided", action="store_true",
                    help="also fail when a main metric rises by more than its tolerance (deterministic references)")
     c.add_argument("--main-only", action="store_true", help="list main metrics only")
+    add_include_path(c)
     c.set_defaults(func=cmd_compare)

@@ -1,21 +1,13 @@
-"""Short display names for table headers (CSV keeps the raw task and metric keys)."""
+"""Short display names for table headers (CSV keeps the raw task and metric keys).
+
+A task's name in headers is its task file's `display:` (the names the papers use in their tables, e.g.
+LoTLIP's DCI, IIW, SV-1k, SV-10k), else its name without a prefix every task of the table shares."""
 from __future__ import annotations
 
 import re
 
 from lipeval.report.table import Column
 
-# The names the papers use in their tables (LoTLIP's long-text table: DCI, IIW, SV-1k, SV-10k).
-TASK_NAMES = {
-    "coco_retrieval": "COCO",
-    "flickr30k_retrieval": "Flickr30k",
-    "long/dci": "DCI",
-    "long/iiw": "IIW",
-    "long/sharegpt4v_1k": "SV-1k",
-    "long/sharegpt4v_10k": "SV-10k",
-    "long/sharegpt4v_longclip_1k": "SV-1k (Long-CLIP)",
-    "long/urban1k": "Urban-1k",
-}
 METRIC_NAMES = {
     "mean_R@1": "R@1",
     "acc1": "Top-1",
@@ -42,7 +34,11 @@ def task_names(columns: list[Column]) -> dict[str, str]:
     tasks = list(dict.fromkeys(c.task for c in columns if not c.average))
     prefixes = {t.partition("/")[0] for t in tasks}
     strip = len(prefixes) == 1 and all("/" in t for t in tasks) and len(tasks) > 1
-    names = {t: TASK_NAMES.get(t, t.partition("/")[2] if strip else t) for t in tasks}
+    from lipeval.registry import load_registry
+
+    registered = load_registry()[0]
+    display = {t: registered[t].display for t in tasks if t in registered and registered[t].display}
+    names = {t: display.get(t, t.partition("/")[2] if strip else t) for t in tasks}
     averages = [c.task for c in columns if c.average]
     for g in averages:
         names[f"@avg:{g}"] = "Avg." if len(averages) == 1 else f"Avg. {g}"

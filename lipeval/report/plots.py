@@ -30,13 +30,10 @@ PAPER = {
 SINGLE, DOUBLE = 3.4, 7.0  # column widths of a two-column paper, inches
 WIDE = 6  # a group with more tasks than this gets horizontal bars
 
-# Long-text vs short-text retrieval pairs: (title, long-text tasks, short-text tasks). A group
-# name stands for its members; the synthetic suite has its own long and short caption sets.
-TRADE_OFFS = [
-    ("benchmarks", ["@long_retrieval"], ["@retrieval"]),
-    ("synthetic suite", ["synthetic/long_dci", "synthetic/long_iiw", "synthetic/long_sharegpt4v",
-                         "synthetic/long_urban1k"], ["synthetic/retrieval"]),
-]
+# The long- vs short-text retrieval figure pairs the tasks of these two families (task files' `family:`),
+# one panel for the benchmarks and one for the synthetic suite.
+LONG_FAMILY, SHORT_FAMILY = "long_text_retrieval", "short_text_retrieval"
+TRADE_OFF_PANELS = (("benchmarks", False), ("synthetic suite", True))
 
 
 @dataclass
@@ -151,14 +148,12 @@ def bar_charts(lb: Leaderboard, groups: dict) -> list[Figure]:
     return out
 
 
-def _resolve(spec: list[str], groups: dict) -> list[str]:
-    out = []
-    for s in spec:
-        out += list(groups[s[1:]].members) if s.startswith("@") and s[1:] in groups else [s]
-    return out
+def _family(tasks: dict, family: str, synthetic: bool) -> list[str]:
+    """The registered tasks of a family, benchmarks or synthetic, in registry order."""
+    return [t.name for t in tasks.values() if t.family == family and t.synthetic == synthetic]
 
 
-def trade_off(lb: Leaderboard, groups: dict) -> tuple[Figure | None, list[str]]:
+def trade_off(lb: Leaderboard) -> tuple[Figure | None, list[str]]:
     """Long-text vs short-text retrieval, one point per run; notes say what could not be drawn.
 
     `lb` holds main metrics only (as `lipeval plot` builds it); a task split by protocol is left out.
@@ -167,8 +162,11 @@ def trade_off(lb: Leaderboard, groups: dict) -> tuple[Figure | None, list[str]]:
     split = {c.task for c in lb.columns if c.variant}
     values = lb.frame
     panels, notes = [], []
-    for title, long_spec, short_spec in TRADE_OFFS:
-        long_all, short_all = _resolve(long_spec, groups), _resolve(short_spec, groups)
+    from lipeval.registry import load_registry
+
+    tasks = load_registry()[0]
+    for title, synthetic in TRADE_OFF_PANELS:
+        long_all, short_all = _family(tasks, LONG_FAMILY, synthetic), _family(tasks, SHORT_FAMILY, synthetic)
         if split & set(long_all + short_all):
             notes.append(f"long vs short ({title}): not drawn, {', '.join(sorted(split & set(long_all + short_all)))}"
                          " mixes protocols")
@@ -264,7 +262,7 @@ def make_figures(lb: Leaderboard | None, groups: dict, logs: list[tuple[str, int
     with matplotlib.rc_context(PAPER):
         if lb is not None:
             figs += bar_charts(lb, groups)
-            scatter, notes = trade_off(lb, groups)
+            scatter, notes = trade_off(lb)
             if scatter is not None:
                 figs.append(scatter)
         loss = loss_curves(logs)

@@ -60,7 +60,7 @@ def test_figure_contents(folders):
     from matplotlib.colors import to_rgb
 
     assert colours <= {tuple(round(c, 3) for c in to_rgb(h)) for h in OKABE_ITO}
-    scatter, notes = trade_off(lb, groups)
+    scatter, notes = trade_off(lb)
     assert scatter is not None and notes == []
     ax = scatter.fig.axes[0]
     points = {tuple(round(v, 6) for v in c.get_offsets()[0]) for c in ax.collections}
