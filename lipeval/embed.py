@@ -7,7 +7,6 @@ naming the file in the main process, not a worker traceback.
 """
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 from collections import defaultdict
@@ -18,7 +17,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from lipeval.cache import EmbeddingCache, cache_key
-from lipeval.datasets.records import ImageSet
+from lipeval.datasets.records import ImageSet, strings_digest
 from lipeval.errors import DataError
 from lipeval.models.contract import ModelAdapter
 
@@ -50,11 +49,8 @@ def _stack(items: list) -> torch.Tensor:
 
 
 def texts_digest(texts: list[str]) -> str:
-    h = hashlib.sha256()
-    for t in texts:
-        h.update(t.encode("utf-8"))
-        h.update(b"\0")
-    return h.hexdigest()[:32]
+    """The cache identity of a list of strings."""
+    return strings_digest(texts, 32)
 
 
 class Embedder:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from lipeval.datasets.records import ImageSet, _digest, files_fingerprint, open_rgb
+from lipeval.datasets.records import ImageSet, strings_digest, files_fingerprint, open_rgb
 from lipeval.errors import DataError
 
 
@@ -118,7 +118,7 @@ class ChoiceData:
             parts.extend(opts)
         if self.groups is not None:
             parts.extend(self.groups)
-        return _digest(parts)
+        return strings_digest(parts)
 
     def limit(self, n: int) -> "ChoiceData":
         """The first n images and their cases."""

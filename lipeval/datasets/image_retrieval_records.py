@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lipeval.datasets.records import ImageSet, _digest
+from lipeval.datasets.records import ImageSet, strings_digest
 from lipeval.errors import DataError
 
 
@@ -26,7 +26,7 @@ class ImageRetrievalData:
 
     def fingerprint(self) -> str:
         cats = np.asarray(self.categories, dtype=np.int64)
-        return _digest([self.images.fingerprint(), hashlib.sha256(cats.tobytes()).hexdigest()])
+        return strings_digest([self.images.fingerprint(), hashlib.sha256(cats.tobytes()).hexdigest()])
 
     def limit(self, n: int) -> "ImageRetrievalData":
         return ImageRetrievalData(self.images.subset(n), self.categories[:n], self.source)

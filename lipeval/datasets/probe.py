@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lipeval.datasets.records import ClassificationData, ImageSet, _digest
+from lipeval.datasets.records import ClassificationData, ImageSet, strings_digest
 from lipeval.errors import ConfigError, DataError
 
 
@@ -41,7 +41,7 @@ class RowsImages(ImageSet):
         return self.parent.load(int(self.rows[i]))
 
     def compute_fingerprint(self) -> str:
-        return _digest([self.parent.fingerprint(), hashlib.sha256(self.rows.tobytes()).hexdigest()])
+        return strings_digest([self.parent.fingerprint(), hashlib.sha256(self.rows.tobytes()).hexdigest()])
 
     def subset(self, n: int) -> "RowsImages":
         return RowsImages(self.parent, self.rows[:n], limited=True)
@@ -96,7 +96,7 @@ class ProbeData:
         return out
 
     def fingerprint(self) -> str:
-        return _digest([f"{k}={d.fingerprint()}" for k, d in self.splits().items()])
+        return strings_digest([f"{k}={d.fingerprint()}" for k, d in self.splits().items()])
 
     def limit(self, n: int) -> "ProbeData":
         """The first n images of every split (for --limit smoke runs)."""

@@ -10,19 +10,21 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
 from lipeval.errors import DataError, DataMissing
 
 
-def _digest(parts: Sequence[str]) -> str:
+def strings_digest(parts: Sequence[str], length: int = 16) -> str:
+    """A hash of a list of strings (each one NUL-terminated, so ["ab", "c"] and ["a", "bc"] differ): the
+    identity of records (16 hex digits) and of text lists in the embedding cache (32)."""
     h = hashlib.sha256()
     for p in parts:
         h.update(p.encode("utf-8"))
         h.update(b"\0")
-    return h.hexdigest()[:16]
+    return h.hexdigest()[:length]
 
 
 SAMPLED_FILES = 16  # files whose bytes join a file set's fingerprint
@@ -53,7 +55,7 @@ def files_fingerprint(files: Sequence[tuple[str, Path]], extra: Sequence[str] = 
                 parts.append(hashlib.sha256(f.read(SAMPLED_BYTES)).hexdigest())
         except OSError:
             parts.append("unreadable")
-    return _digest(parts)
+    return strings_digest(parts)
 
 
 def open_rgb(path: Path):
@@ -152,10 +154,25 @@ class IndexedImages(ImageSet):
         for i in sampled(len(self)):
             im = self.load(i)
             parts.append(f"{im.size}:{hashlib.sha256(im.tobytes()).hexdigest()}")
-        return _digest(parts)
+        return strings_digest(parts)
 
     def subset(self, n: int) -> "IndexedImages":
         return IndexedImages(self._get, min(n, len(self)), f"{self.key}[:{n}]")
+
+
+class Records(Protocol):
+    """What every reader returns (`RetrievalData`, `ClassificationData`, `ProbeData`, `ChoiceData`,
+    `ImageRetrievalData`): its kind (`lipeval.kinds.kind_for_records`) scores it."""
+
+    source: str  # the annotation file or folder read, for messages and the record
+
+    def fingerprint(self) -> str:
+        """The identity of what the metrics depend on (the record's dataset.fingerprint)."""
+        ...
+
+    def limit(self, n: int) -> Records:
+        """The first n images and what belongs to them (`--limit`)."""
+        ...
 
 
 @dataclass
@@ -180,7 +197,7 @@ class RetrievalData:
 
     def fingerprint(self) -> str:
         """Images, captions and their links: what the metrics depend on."""
-        return _digest([self.images.fingerprint(), *self.texts, ",".join(map(str, self.text_image))])
+        return strings_digest([self.images.fingerprint(), *self.texts, ",".join(map(str, self.text_image))])
 
     def limit(self, n: int) -> "RetrievalData":
         """The first n images and their captions."""
@@ -231,7 +248,7 @@ class ClassificationData:
 
     def fingerprint(self) -> str:
         """Images, labels and class names."""
-        return _digest([self.images.fingerprint(), hashlib.sha256(self.labels.tobytes()).hexdigest(),
+        return strings_digest([self.images.fingerprint(), hashlib.sha256(self.labels.tobytes()).hexdigest(),
                         str(self.labels.shape), *self.classnames])
 
     def limit(self, n: int) -> "ClassificationData":

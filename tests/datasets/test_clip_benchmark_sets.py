@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from PIL import Image
 
 from lipeval.datasets.cb_layouts import LAYOUTS, layout_markdown, layout_table
@@ -417,21 +416,23 @@ def test_unknown_split(tmp_path):
 # ------------------------------------------------------------------------- task configs and docs
 
 
-TASK_DIR = MAIN / "tasks" / "zeroshot"
+def _zeroshot_tasks() -> dict:
+    from lipeval.registry import load_registry
+
+    return {n.partition("/")[2]: t for n, t in load_registry()[0].items() if n.startswith("zeroshot/")}
 
 
 def test_one_task_config_per_dataset():
-    assert {p.stem for p in TASK_DIR.glob("*.yaml")} == set(LAYOUTS)
+    assert set(_zeroshot_tasks()) == set(LAYOUTS)
 
 
 @pytest.mark.parametrize("name", sorted(LAYOUTS))
 def test_task_config_schema(name):
-    d = yaml.safe_load((TASK_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
-    assert list(d) == ["name", "version", "kind", "description", "groups", "dataset", "main_metric"]
-    assert d["name"] == f"zeroshot/{name}" and d["version"] == 1 and d["kind"] == "zeroshot_classification"
-    assert d["groups"] == ["zeroshot"] and isinstance(d["description"], str) and d["description"]
-    assert d["dataset"] == {"folder": name, "reader": "clip_benchmark", "args": {"dataset": name}}
-    assert d["main_metric"] == ("mAP" if name == "voc2007_multilabel" else "acc1")
+    t = _zeroshot_tasks()[name]  # the file with its folder's _defaults.yaml applied
+    assert t.name == f"zeroshot/{name}" and t.version == 1 and t.kind == "zeroshot_classification"
+    assert t.groups == ("zeroshot",) and t.description and t.family == "zeroshot_classification"
+    assert (t.folder, t.reader, t.args) == (name, "clip_benchmark", {"dataset": name})
+    assert t.main_metric == ("mAP" if name == "voc2007_multilabel" else "acc1") and t.protocol == {}
 
 
 def test_layout_table_and_docs_agree():
