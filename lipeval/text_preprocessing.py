@@ -1,4 +1,4 @@
-"""Caption preprocessing rules of the long-text retrieval references (protocol book §A.2, §A.6).
+"""Caption preprocessing rules of the long-text retrieval references (docs/protocols.md §B.2, §B.6).
 
 Each rule is a pure function str -> str, named so that the name can be recorded in a result's
 `protocol` and in the embedding-cache key:

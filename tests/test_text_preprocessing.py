@@ -1,4 +1,4 @@
-"""Caption preprocessing rules (protocol book §A.2 LoTLIP split/re-join, §A.6 Long-CLIP newline -> space)."""
+"""Caption preprocessing rules (docs/protocols.md §B.2 LoTLIP split/re-join, §B.6 Long-CLIP newline -> space)."""
 from __future__ import annotations
 
 import pytest

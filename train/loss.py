@@ -1,4 +1,4 @@
-"""The contrastive loss over several text views (protocol book §I, §I.1).
+"""The contrastive loss over several text views (CLIP's symmetric InfoNCE; LoTLIP's views).
 
 Each text feature view j is scored against the image features with open_clip's `ClipLoss`
 (symmetric InfoNCE, in-batch negatives of the same view, features gathered across ranks with

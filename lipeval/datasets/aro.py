@@ -1,4 +1,4 @@
-"""ARO's VG-Relation and VG-Attribution (protocol book §E): the official JSON files plus `images/`.
+"""ARO's VG-Relation and VG-Attribution (docs/protocols.md §E.1, §E.2): the official JSON files plus `images/`.
 
 Each file is a JSON list of items `{"image_path", "bbox_x", "bbox_y", "bbox_w", "bbox_h", "true_caption",
 "false_caption", ...}` with `relation_name` (VG-Relation) or `attributes` (a list of two, VG-Attribution).

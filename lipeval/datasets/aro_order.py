@@ -1,4 +1,4 @@
-"""ARO's COCO-Order and Flickr30k-Order (protocol book §E.1): Karpathy-test captions with four perturbations.
+"""ARO's COCO-Order and Flickr30k-Order (docs/protocols.md §E.1): Karpathy-test captions with four perturbations.
 
 Every caption of the test split becomes a case: its image and five options (the normalised caption first,
 then its four word-order perturbations; see `order_perturbations`). The captions come from the `coco/` and

@@ -1,4 +1,4 @@
-"""COCO 5k Karpathy test split for image-text retrieval (protocols.md §B.1).
+"""COCO 5k Karpathy test split for image-text retrieval (docs/protocols.md §A.1).
 
 Two official forms of the same annotations are read:
 

@@ -1,4 +1,4 @@
-"""DCI (Densely Captioned Images) long-text retrieval, as LoTLIP defines it (protocols.md §A.1).
+"""DCI (Densely Captioned Images) long-text retrieval, as LoTLIP defines it (docs/protocols.md §B.1).
 
 Layout under the task folder (the DCI release, unpacked as LoTLIP's instructions say):
 

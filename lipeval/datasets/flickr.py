@@ -1,4 +1,4 @@
-"""Flickr30k 1k Karpathy test split for image-text retrieval (protocols.md §B.1).
+"""Flickr30k 1k Karpathy test split for image-text retrieval (docs/protocols.md §A.1).
 
 Two official forms are read:
 

@@ -1,4 +1,4 @@
-"""GPR1200 image-to-image retrieval set (protocol book §G).
+"""GPR1200 image-to-image retrieval set (docs/protocols.md §F.1).
 
 Layout: `gpr1200/images/` holding 12,000 files named `{categoryID}_{originalName}.jpg` (1,200 categories of
 10 images; ids 0-1199 in six domain blocks of 200). The category is the integer before the first `_`.

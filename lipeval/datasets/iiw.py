@@ -1,4 +1,4 @@
-"""IIW (ImageInWords) long-text retrieval, as LoTLIP defines it (protocols.md §A.1).
+"""IIW (ImageInWords) long-text retrieval, as LoTLIP defines it (docs/protocols.md §B.1).
 
 Layout under the task folder:
 

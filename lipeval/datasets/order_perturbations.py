@@ -1,4 +1,4 @@
-"""The four word-order perturbations of ARO's COCO-Order and Flickr30k-Order (protocol book §E.1).
+"""The four word-order perturbations of ARO's COCO-Order and Flickr30k-Order (docs/protocols.md §E.1).
 
 For a caption the options are `[pre(c), pre(p1(c)), pre(p2(c)), pre(p3(c)), pre(p4(c))]`, true first:
 

@@ -1,4 +1,4 @@
-"""ShareGPT4V long-text retrieval sets (protocols.md §A.1 and §A.6).
+"""ShareGPT4V long-text retrieval sets (docs/protocols.md §B.1 and §B.6).
 
 Layout under the task folder: the JSON files, and the images at the paths the records name,
 relative to this folder (or to `images_dir` inside it):

@@ -1,4 +1,4 @@
-"""SugarCrepe caption selection (protocol book §F): one official JSON file per subset, COCO val2017 images.
+"""SugarCrepe caption selection (docs/protocols.md §E.3): one official JSON file per subset, COCO val2017 images.
 
 Each file is a JSON object `{"<id>": {"filename": "000000085329.jpg", "caption": <positive>,
 "negative_caption": <hard negative>}, ...}`. Ids are not contiguous in every file (swap_obj), so cases are

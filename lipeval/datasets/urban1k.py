@@ -1,4 +1,4 @@
-"""Urban-1k long-text retrieval (protocols.md §A.1; Long-CLIP's release).
+"""Urban-1k long-text retrieval (docs/protocols.md §B.1; Long-CLIP's release).
 
 Layout under the task folder:
 

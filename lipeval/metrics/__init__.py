@@ -3,7 +3,7 @@
 Every function takes torch tensors (numpy arrays and lists are converted), ranks in fp32 and accepts a
 ``tie_policy``:
 
-* ``"pessimistic"`` (default, lipeval's definition, protocol book §0): a negative that scores **equal** to the
+* ``"pessimistic"`` (default, lipeval's definition, docs/protocols.md §0.2): a negative that scores **equal** to the
   positive is ranked above it, so a tie counts as a miss.
 * ``"optimistic"``: only negatives scoring **strictly** higher are ranked above the positive.
 * ``"reference"``: reproduce the reference implementation (CLIP_benchmark) call for call, including whatever

@@ -1,4 +1,4 @@
-"""Zero-shot classification metrics (protocol book §C.2) on an (N, C) logit matrix.
+"""Zero-shot classification metrics (docs/protocols.md §C.2) on an (N, C) logit matrix.
 
 Ties between the true class and another class are broken by the tie policy:
 

@@ -1,4 +1,4 @@
-"""Image-to-image retrieval mAP in the GPR1200 protocol (protocol book §G).
+"""Image-to-image retrieval mAP in the GPR1200 protocol (docs/protocols.md §F).
 
 Every image queries every image. A database image is relevant to a query when it has the same category.
 Average precision runs over all ranks: AP = (1 / n_pos) * sum over the positives of

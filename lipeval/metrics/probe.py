@@ -1,4 +1,4 @@
-"""The linear-probe metrics of the CLIP paper that zero-shot does not use (protocol book §D.1, Table 9).
+"""The linear-probe metrics of the CLIP paper that zero-shot does not use (docs/protocols.md §D.1.5; the CLIP paper's Table 9).
 
 * ``voc11_average_precision``: PASCAL VOC 2007's 11-point interpolated AP per class,
   AP = (1/11) Σ_{r ∈ {0, 0.1, ..., 1}} max{precision(r') : recall(r') >= r} (0 when no such point),

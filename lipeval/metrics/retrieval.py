@@ -6,7 +6,7 @@ Inputs shared by the functions here:
 * ``text_image``: (N_texts,) integer, the index of the image each text describes. An image may have any number
   of texts, zero included.
 
-Definitions (protocol book §A.4 and §B.2):
+Definitions (docs/protocols.md §B.4 and §A.2):
 
 * text -> image (``text_to_image_R@k``): a text is a hit when its image is among its k best images; the value
   is the mean over all texts.

@@ -86,7 +86,7 @@ class ClipAdapter:
     def encode_image_features(self, images: torch.Tensor, features=("embed",)) -> dict[str, torch.Tensor]:
         """Several image feature kinds of one batch, from one forward pass where the model allows it.
 
-        "pre_proj" is the image feature before the final projection (protocol book §D.1): for a ViT the
+        "pre_proj" is the image feature before the final projection (docs/protocols.md §D.1.1): for a ViT the
         pooled, ln_post'ed token that `proj` would multiply; for a ModifiedResNet the attention-pool output.
         It is fp32 and not normalised. "embed" is the normalised output of `encode_image`.
         """

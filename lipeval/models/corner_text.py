@@ -1,4 +1,4 @@
-"""LoTLIP-style corner tokens in open_clip's causal CLIP text tower (protocol book §I.1).
+"""LoTLIP-style corner tokens in open_clip's causal CLIP text tower (the LoTLIP paper).
 
 A corner-token model is an open_clip `CLIP` whose token-embedding table has K extra rows
 (ids `base_vocab .. base_vocab + K - 1`, the corner tokens). The text sequence is

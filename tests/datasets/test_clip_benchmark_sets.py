@@ -21,7 +21,7 @@ from lipeval.errors import ConfigError, DataError, DataMissing
 
 MAIN = Path(__file__).resolve().parents[2]
 
-# protocols.md §C.1: templates per dataset in en_zeroshot_classification_templates.json
+# docs/protocols.md §C.1: templates per dataset in en_zeroshot_classification_templates.json
 # (a dataset missing from the file falls back to imagenet1k's 80).
 TEMPLATE_COUNTS = {
     "imagenet1k": 80, "imagenetv2": 80, "cifar10": 18, "cifar100": 18, "food101": 1, "sun397": 2, "cars": 8,

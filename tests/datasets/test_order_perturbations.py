@@ -72,7 +72,7 @@ def test_each_perturbation_keeps_what_it_must():
 
 
 def _reference_style(captions, seed=1, max_words=30):
-    """The protocol book §E.1 recipe with the global generators, as ARO's main_aro.py + TextShuffler run it:
+    """The docs/protocols.md §E.1 recipe with the global generators, as ARO's main_aro.py + TextShuffler run it:
     seed_all(1), then per caption: pre(orig), then the four perturbations of the raw caption in order."""
     random.seed(seed)
     np.random.seed(seed)

@@ -80,7 +80,7 @@ def test_brute_force_with_many_ties(policy, leave_one_out):
 
 
 def _reference_aps(feats: np.ndarray, cats: np.ndarray) -> list[float]:
-    """The protocol book's definition (§G): the full Q @ DB.T, torch.argsort(descending=True) per row,
+    """The definition of docs/protocols.md §F.2: the full Q @ DB.T, torch.argsort(descending=True) per row,
     AP = sum over positives of (#positives so far) / (0-based rank + 1), divided by #positives in the DB."""
     sim = torch.tensor(feats) @ torch.tensor(feats).T
     order = torch.argsort(sim, dim=1, descending=True).numpy()

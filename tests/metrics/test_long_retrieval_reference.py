@@ -1,6 +1,6 @@
 """Long-text retrieval (one caption per image) against LoTLIP's definition and a brute-force loop, ties included.
 
-LoTLIP `run_long_retrieval` (protocol book §A.4): S = T @ I.T (N x N); per direction, the prediction is
+LoTLIP `run_long_retrieval` (docs/protocols.md §B.4): S = T @ I.T (N x N); per direction, the prediction is
 the arg-max of each row and R@1 is the fraction of rows whose arg-max is the diagonal. It leaves ties to
 `torch.max`; lipeval's pessimistic policy counts a tie as a miss, the optimistic one as a hit.
 """

@@ -1,4 +1,4 @@
-"""Corner tokens (LoTLIP §I.1, causal CLIP-text variant): mask, token layout, features."""
+"""Corner tokens (LoTLIP, causal CLIP-text variant): mask, token layout, features."""
 import copy
 
 import pytest
