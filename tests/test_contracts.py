@@ -118,3 +118,15 @@ def test_the_embedder_offers_everything_kinds_may_use(fake):
     assert not missing
     assert set(emb.text_stats(["a b c"])) == {"n_texts", "n_truncated", "mean_tokens", "max_tokens",
                                                "context_length", "truncation"}
+
+
+def test_every_package_folder_is_installed():
+    """pyproject.toml lists packages explicitly (tasks/ and train/ are mapped into lipeval): a new kind's package
+    missing there would vanish from a non-editable install."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(p.parent.relative_to(root).parts) for p in (root / "lipeval").rglob("__init__.py")}
+    assert on_disk <= listed, sorted(on_disk - listed)
