@@ -95,7 +95,7 @@ class Runner:
             device = resolve_device(o.device)
 
             def load():
-                from lipeval.models.adapter import load_model
+                from lipeval.models.families import load_model
 
                 return load_model(o.model, device=device, precision=o.precision, seed=o.seed,
                                   trust_checkpoint=o.trust_checkpoint)
